@@ -1,0 +1,62 @@
+import type { Config } from '../config.js';
+import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
+import { InvalidInputError } from '../errors.js';
+import type { MigrationLine } from '../migrate/lines.js';
+import { type LineStatus, type LineTarget, type MigratorEvent, type SyncResult, lineStatus, syncLine } from '../migrate/migrator.js';
+import { CELL0_UUID, type CellMapping, cellLabel, MappingStore } from './mappings.js';
+import { type CellOutcome, cellDatabaseUrl, scatterGather } from './targeting.js';
+
+/** Which mapped cells a command works on: all of them, or those named (by name or uuid). */
+export async function selectCells(api: DatabaseHandle, names: readonly string[] = []): Promise<CellMapping[]> {
+  const cells = await api.run(() => new MappingStore(api.sequelize).listCells());
+  if (names.length === 0) return cells;
+  const unknown = names.filter((n) => !cells.some((c) => c.uuid === n || c.name === n));
+  if (unknown.length > 0) {
+    throw new InvalidInputError(`no mapped cell named ${unknown.map((n) => `'${n}'`).join(', ')}: see 'cellsdb cell_v2 list_cells'`);
+  }
+  return cells.filter((c) => names.includes(c.uuid) || (c.name !== null && names.includes(c.name)));
+}
+
+/** Options shared by the commands that run a line on many cells. */
+export interface FanOutOptions {
+  readonly registry: ConnectionRegistry;
+  readonly line: MigrationLine;
+  readonly config: Pick<Config, 'lockTimeoutMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
+  /** @default 4 */
+  readonly concurrency?: number;
+  readonly onEvent?: (cell: CellMapping, event: MigratorEvent) => void;
+}
+
+function cellTarget(cell: CellMapping, options: FanOutOptions): LineTarget {
+  return {
+    registry: options.registry,
+    url: cellDatabaseUrl(cell),
+    line: options.line,
+    label: `cell '${cellLabel(cell)}'`,
+    config: options.config,
+    ...(options.onEvent ? { onEvent: (event: MigratorEvent) => options.onEvent?.(cell, event) } : {}),
+  };
+}
+
+/**
+ * Runs `work` on cell0 first, then on every other cell concurrently. cell0 goes first as in Nova
+ * (it must be usable before any cell can bury a failed build in it); its failure does not stop the
+ * others.
+ */
+async function cell0First<T>(cells: readonly CellMapping[], concurrency: number | undefined, work: (cell: CellMapping) => Promise<T>): Promise<CellOutcome<T>[]> {
+  const cell0 = cells.filter((c) => c.uuid === CELL0_UUID);
+  const rest = cells.filter((c) => c.uuid !== CELL0_UUID);
+  const first = await scatterGather(cell0, work, { concurrency: 1 });
+  const others = await scatterGather(rest, work, { concurrency: concurrency ?? 4 });
+  return [...first, ...others];
+}
+
+/** `db sync` across cells: each cell under its own lock, with the same integrity rules as one database. */
+export function syncCells(cells: readonly CellMapping[], options: FanOutOptions, version?: string): Promise<CellOutcome<SyncResult>[]> {
+  return cell0First(cells, options.concurrency, (cell) => syncLine(cellTarget(cell, options), version));
+}
+
+/** `db version` / `db status` across cells. */
+export function statusOfCells(cells: readonly CellMapping[], options: FanOutOptions): Promise<CellOutcome<LineStatus>[]> {
+  return cell0First(cells, options.concurrency, (cell) => lineStatus(cellTarget(cell, options)));
+}

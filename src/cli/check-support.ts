@@ -1,0 +1,95 @@
+// What `schema check`, `schema lint` and `upgrade check` share: their exit codes 0, 1 and 2 carry
+// findings, so an error that stops a check must not come out as one of them; scratch servers; the
+// JUnit file.
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { CellsdbError, InvalidInputError } from '../errors.js';
+import { distinctServers } from '../schema/scratch.js';
+import { type DatabaseUrl, parseDatabaseUrl } from '../url.js';
+import type { Runtime } from './runtime.js';
+
+/** The exit code of a check command that could not do its work (nova-status's 255). */
+export const CHECK_ERROR_EXIT = 255;
+
+/**
+ * Runs a check command's work so that any failure to do it exits 255, never 1 or 2 (which say
+ * "pending" and "broken"); invalid input keeps its 127.
+ */
+export async function asCheckCommand(work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw error;
+    if (error instanceof CellsdbError && error.exitCode === CHECK_ERROR_EXIT) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new CellsdbError(message, { exitCode: CHECK_ERROR_EXIT, cause: error });
+  }
+}
+
+/** A URL option, parsed (bad input is 127, masked). */
+export function urlOption(value: string | undefined): DatabaseUrl | undefined {
+  return value === undefined || value.trim() === '' ? undefined : parseDatabaseUrl(value);
+}
+
+/** Checks, before any work, that a JUnit report can be written at `path` (its folder is created). */
+export function junitTarget(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  if (path.trim() === '') throw new InvalidInputError('--junit needs a file name');
+  const file = resolve(path);
+  try {
+    if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new InvalidInputError(`--junit '${path}' is a folder: give a file name`);
+    mkdirSync(dirname(file), { recursive: true });
+    accessSync(dirname(file), constants.W_OK);
+  } catch (cause) {
+    if (cause instanceof InvalidInputError) throw cause;
+    throw new InvalidInputError(`cannot write the JUnit report '${path}': ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+  }
+  return file;
+}
+
+/**
+ * Servers for scratch databases: those given with `--scratch` (one per dialect to cover both), else
+ * the servers of the configured API and cell databases (`--api-db`, `--db`, the environment, the
+ * config file, or `--embedded`). Only their server and credentials are used; their databases are
+ * never written.
+ */
+export async function scratchServers(rt: Runtime, explicit: readonly string[] | undefined): Promise<DatabaseUrl[]> {
+  const given = (explicit ?? []).filter((s) => s.trim() !== '');
+  if (given.length > 0) return distinctServers(given.map((s) => parseDatabaseUrl(s)));
+  const config = await rt.config();
+  return distinctServers([config.apiDb, config.db]);
+}
+
+/** A one-line summary of counts, skipping zeros (`9 passed, 1 pending`). */
+export function countsLine(counts: Readonly<Record<string, number>>): string {
+  const parts = Object.entries(counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
+  return parts.length > 0 ? parts.join(', ') : 'nothing checked';
+}
+
+/** Wraps text at word boundaries for a table cell (cli-table3 keeps the newlines). */
+export function wrap(text: string, width = 72): string {
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.split(/\s+/)) {
+    if (current && current.length + 1 + word.length > width) {
+      lines.push(current);
+      current = word;
+    } else current = current ? `${current} ${word}` : word;
+  }
+  if (current) lines.push(current);
+  return lines.join('\n');
+}
+
+/** Wraps a file path after its slashes, for a table cell. */
+export function wrapPath(path: string, width = 40): string {
+  const lines: string[] = [];
+  let current = '';
+  for (const part of path.split(/(?<=\/)/)) {
+    if (current && current.length + part.length > width) {
+      lines.push(current);
+      current = part;
+    } else current += part;
+  }
+  if (current) lines.push(current);
+  return lines.join('\n');
+}

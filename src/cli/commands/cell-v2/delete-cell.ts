@@ -1,0 +1,25 @@
+import type { Argv, CommandModule } from 'yargs';
+import { deleteCell } from '../../../cells/cell-v2.js';
+import type { GlobalArgs, Runtime } from '../../runtime.js';
+
+interface Args extends GlobalArgs {
+  readonly cell_uuid: string;
+  readonly force?: boolean | undefined;
+}
+
+/** `cell_v2 delete_cell`: exit 1 not found, 2 hosts mapped, 3 live instances, 4 stale instance mappings. */
+export function deleteCellCommand(rt: Runtime) {
+  return {
+    command: 'delete_cell',
+    describe: 'Delete an empty cell mapping (--force also removes its host and instance mappings)',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .option('cell_uuid', { type: 'string', demandOption: true })
+        .option('force', { type: 'boolean', describe: 'Remove host mappings and mappings of deleted instances first' }) as Argv<Args>,
+    handler: async (args: Args) => {
+      const cell = await deleteCell(await rt.apiDatabase(), rt.registry, args.cell_uuid, args.force === true);
+      if (rt.output.json) rt.output.data({ deleted: cell.uuid });
+      else rt.output.line(`Cell with uuid ${cell.uuid} was deleted successfully.`);
+    },
+  } satisfies CommandModule<GlobalArgs, Args>;
+}

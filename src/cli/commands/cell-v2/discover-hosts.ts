@@ -1,0 +1,51 @@
+import type { Argv, CommandModule } from 'yargs';
+import { discoverHosts } from '../../../cells/cell-v2.js';
+import { cellLabel } from '../../../cells/mappings.js';
+import { CellsdbError } from '../../../errors.js';
+import type { GlobalArgs, Runtime } from '../../runtime.js';
+
+interface Args extends GlobalArgs {
+  readonly cell_uuid?: string | undefined;
+  readonly 'by-service'?: boolean | undefined;
+  readonly strict?: boolean | undefined;
+  readonly verbose?: boolean | undefined;
+}
+
+/**
+ * `cell_v2 discover_hosts`: exit 0; with --strict, 1 when no new host was mapped; 1 when a cell
+ * could not be searched. Unlike Nova, two runs at once are safe (Nova exited 2 on the collision).
+ */
+export function discoverHostsCommand(rt: Runtime) {
+  return {
+    command: 'discover_hosts',
+    describe: 'Map compute hosts found in the cells that have no host mapping yet',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .option('cell_uuid', { type: 'string', describe: 'Only this cell' })
+        .option('by-service', { type: 'boolean', describe: 'Find hosts from nova-compute services instead of compute nodes' })
+        .option('strict', { type: 'boolean', describe: 'Exit 1 unless a new host was mapped' })
+        .option('verbose', { type: 'boolean', describe: 'Say what was found and mapped' }) as Argv<Args>,
+    handler: async (args: Args) => {
+      const outcomes = await discoverHosts(await rt.apiDatabase(), rt.registry, await rt.serviceGroup(), {
+        cellUuid: args.cell_uuid,
+        byService: args['by-service'],
+        concurrency: rt.globals.concurrency,
+      });
+      const mapped = outcomes.reduce((n, o) => n + (o.ok ? o.value.mapped.length : 0), 0);
+      if (rt.output.json) {
+        rt.output.data(outcomes.map((o) => ({ cell: o.cell.name, uuid: o.cell.uuid, ...(o.ok ? { found: o.value.found, mapped: o.value.mapped } : { error: o.error.message }) })));
+      } else if (args.verbose) {
+        for (const o of outcomes) {
+          if (!o.ok) continue;
+          rt.output.line(`Found ${o.value.found.length} computes in cell: ${o.cell.uuid}`);
+          for (const host of o.value.mapped) rt.output.line(`Checking host mapping for compute host '${host}': mapped to cell ${cellLabel(o.cell)}`);
+        }
+      }
+      const failed = outcomes.filter((o) => !o.ok);
+      if (failed.length > 0) {
+        throw new CellsdbError(`could not search ${failed.length} cell(s): ${failed.map((o) => (o.ok ? '' : o.error.message)).join('; ')}`);
+      }
+      if (args.strict && mapped === 0) rt.exitCode = 1;
+    },
+  } satisfies CommandModule<GlobalArgs, Args>;
+}

@@ -1,0 +1,42 @@
+import type { Argv, CommandModule } from 'yargs';
+import { updateCell } from '../../../cells/cell-v2.js';
+import type { GlobalArgs, Runtime } from '../../runtime.js';
+
+interface Args extends GlobalArgs {
+  readonly cell_uuid: string;
+  readonly name?: string | undefined;
+  readonly 'transport-url'?: string | undefined;
+  readonly database_connection?: string | undefined;
+  readonly disable?: boolean | undefined;
+  readonly enable?: boolean | undefined;
+}
+
+/**
+ * `cell_v2 update_cell`: exit 1 not found, 3 URL clash, 4 --disable with --enable, 5 disabling cell0.
+ * An omitted option leaves the field as it is (Nova copied it from its config file instead).
+ */
+export function updateCellCommand(rt: Runtime) {
+  return {
+    command: 'update_cell',
+    describe: 'Update a cell mapping (omitted options leave fields as they are)',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .option('cell_uuid', { type: 'string', demandOption: true, describe: 'The cell to update' })
+        .option('name', { type: 'string' })
+        .option('transport-url', { type: 'string' })
+        .option('database_connection', { type: 'string' })
+        .option('disable', { type: 'boolean', describe: 'Disable the cell (not cell0)' })
+        .option('enable', { type: 'boolean', describe: 'Enable the cell' }) as Argv<Args>,
+    handler: async (args: Args) => {
+      const cell = await updateCell(await rt.apiDatabase(), args.cell_uuid, {
+        name: args.name,
+        transportUrl: args['transport-url'],
+        databaseConnection: args.database_connection,
+        disable: args.disable,
+        enable: args.enable,
+      });
+      if (rt.output.json) rt.output.data({ uuid: cell.uuid, name: cell.name, disabled: cell.disabled });
+      else rt.output.line(`Cell ${cell.uuid} updated`);
+    },
+  } satisfies CommandModule<GlobalArgs, Args>;
+}

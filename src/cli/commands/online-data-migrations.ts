@@ -1,0 +1,162 @@
+import cliProgress from 'cli-progress';
+import type { Argv, CommandModule } from 'yargs';
+import { selectCells } from '../../cells/fan-out.js';
+import { InvalidInputError } from '../../errors.js';
+import { MoverExit, type RunReport, runOnlineDataMigrations } from '../../movers/runner.js';
+import { MOVERS } from '../../../movers/index.js';
+import type { CellMapping } from '../../cells/mappings.js';
+import type { DatabaseHandle } from '../../db/registry.js';
+import { checkLogFile, openBatchLog } from '../batch-log.js';
+import type { GlobalArgs, Runtime } from '../runtime.js';
+
+interface Args extends GlobalArgs {
+  readonly 'max-count'?: string | undefined;
+  readonly 'batch-size'?: string | undefined;
+  readonly 'dry-run'?: boolean | undefined;
+  readonly 'log-file'?: string | undefined;
+  readonly 'log-format'?: string | undefined;
+  readonly cell?: string[] | undefined;
+  readonly 'lock-wait'?: string | undefined;
+}
+
+function positiveInteger(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) < 1) {
+    throw new InvalidInputError(`Must supply a positive whole number for --${flag}, got '${value}'`);
+  }
+  return Number(value);
+}
+
+/** Nova's lines, table and exit message; JSON with --json. */
+function print(rt: Runtime, report: RunReport): void {
+  if (rt.output.json) {
+    rt.output.data({
+      dry_run: report.dryRun,
+      exit_code: report.exitCode,
+      migrations: report.totals.map((t) => ({ name: t.name, total_needed: t.found, completed: t.done, blocked: t.blocked })),
+      cells: report.cells,
+      blocked: report.blocked,
+      errors: report.errors,
+    });
+    return;
+  }
+  for (const c of report.cells) {
+    if (c.found > 0 || c.blocked.length > 0) {
+      rt.output.line(`${c.found + c.blocked.length} rows matched query ${c.mover} in cell '${c.cell}', ${report.dryRun ? 'would migrate' : `${c.done} migrated`}`);
+    }
+  }
+  rt.output.table(['Migration', 'Total Needed', 'Completed', 'Blocked'], report.totals.map((t) => [t.name, t.found, t.done, t.blocked]));
+  if (report.blocked.length > 0) {
+    rt.output.line('Rows only an operator can unblock:');
+    rt.output.table(['Cell', 'Migration', 'Row id', 'Reason'], report.blocked.map((b) => [b.cell, b.mover, b.id, b.reason]));
+  }
+  for (const e of report.errors) rt.output.notice(`Error attempting to run ${e.mover} on cell '${e.cell}': ${e.message}`);
+  if (report.exitCode === MoverExit.errors) rt.output.notice('Some migrations failed unexpectedly. Check the messages above and the log for details.');
+  if (report.exitCode === MoverExit.blocked) rt.output.notice('Only blocked rows remain: resolve them (see the table above), then run again.');
+}
+
+/** What `runMovers` needs beyond the runtime. */
+export interface MoverRun {
+  readonly api: DatabaseHandle;
+  readonly cells: readonly CellMapping[];
+  readonly maxCount?: number | undefined;
+  readonly batchSize: number;
+  readonly dryRun: boolean;
+  readonly lockWaitSeconds: number;
+  readonly logFile?: string | undefined;
+  readonly logFormat: 'text' | 'json';
+}
+
+/**
+ * Runs the movers with a progress bar per mover on a terminal, the batch log, and the printed
+ * report; sets the exit code. Shared by `db online_data_migrations` and `demo`.
+ */
+export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> {
+  const config = await rt.config();
+  const log = openBatchLog({ file: run.logFile, format: run.logFormat, stderr: (t) => process.stderr.write(t) });
+  const showBars = !rt.output.json && !run.dryRun && process.stderr.isTTY === true;
+  const bars = showBars
+    ? new cliProgress.MultiBar(
+        { stream: process.stderr, format: '{mover} [{bar}] {value}/{total} rows | {left} left | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  const barOf = new Map<string, { bar: cliProgress.SingleBar; done: number; total: number }>();
+  try {
+    if (run.maxCount === undefined && !rt.output.json && !run.dryRun) rt.output.notice(`Running batches of ${run.batchSize} until complete`);
+    const report = await runOnlineDataMigrations({
+      registry: rt.registry,
+      apiDb: run.api,
+      cells: run.cells,
+      movers: MOVERS,
+      maxCount: run.maxCount,
+      batchSize: run.batchSize,
+      concurrency: rt.globals.concurrency ?? 4,
+      dryRun: run.dryRun,
+      timeouts: { lockTimeoutMs: run.lockWaitSeconds * 1000, statementTimeoutMs: config.statementTimeoutMs },
+      estimateFirst: showBars,
+      events: {
+        estimated: (mover, remaining) => {
+          if (bars) barOf.set(mover, { bar: bars.create(Math.max(remaining, 1), 0, { mover, left: remaining }), done: 0, total: remaining });
+        },
+        batch: (line) => {
+          if (run.dryRun) return;
+          const progress = barOf.get(line.mover);
+          if (progress) {
+            progress.done += line.done;
+            progress.bar.update(progress.done, { left: Math.max(0, progress.total - progress.done) });
+          }
+          if (bars && !run.logFile) bars.log(`${line.cell} ${line.mover} keys (${line.afterKey},${line.lastKey}] rows ${line.found} done ${line.done} ${line.ms} ms\n`);
+          else log.batch(line);
+        },
+        retry: (event) => log.note(`batch of ${event.count} rows for ${event.mover} on cell '${event.cell}' hit a lock; retrying smaller: ${event.error}`, event),
+      },
+    });
+    bars?.stop();
+    print(rt, report);
+    rt.exitCode = report.exitCode;
+    return report;
+  } finally {
+    bars?.stop();
+    await log.close();
+  }
+}
+
+/**
+ * `db online_data_migrations [--max-count N]`: exit 0 nothing (more) to do, 1 rows migrated (run
+ * again), 2 errors and no progress, 3 only blocked rows remain, 127 invalid input.
+ */
+export function onlineDataMigrationsCommand(rt: Runtime) {
+  return {
+    command: 'online_data_migrations',
+    describe: 'Run the online data migrations (movers) on every mapped cell',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .option('max-count', { type: 'string', describe: 'Migrate at most N rows in one batch, then exit (1 = run again)' })
+        .option('batch-size', { type: 'string', describe: 'Rows per batch without --max-count [default: 50]' })
+        .option('dry-run', { type: 'boolean', describe: 'Count what each mover would do per cell; write nothing' })
+        .option('log-file', { type: 'string', describe: 'Append one line per batch to this file instead of stderr' })
+        .option('log-format', { type: 'string', choices: ['text', 'json'], describe: 'Batch log format [default: text]' })
+        .option('lock-wait', { type: 'string', describe: 'Seconds a batch may wait for a row lock before it is retried smaller [default: 5]' })
+        .option('cell', { type: 'string', array: true, describe: 'Only this mapped cell (name or uuid); repeatable' }) as unknown as Argv<Args>,
+    handler: async (args: Args) => {
+      const maxCount = positiveInteger('max-count', args['max-count']);
+      const batchSize = positiveInteger('batch-size', args['batch-size']) ?? 50;
+      const lockWaitSeconds = positiveInteger('lock-wait', args['lock-wait']) ?? 5;
+      await checkLogFile(args['log-file']);
+      const api = await rt.apiDatabase();
+      const cells = await selectCells(api, args.cell ?? []);
+      if (cells.length === 0) throw new InvalidInputError("no cells are mapped: run 'cellsdb cell_v2 map_cell0' and 'cellsdb cell_v2 create_cell' first");
+      await runMovers(rt, {
+        api,
+        cells,
+        maxCount,
+        batchSize,
+        dryRun: args['dry-run'] === true,
+        lockWaitSeconds,
+        logFile: args['log-file'],
+        logFormat: args['log-format'] === 'json' ? 'json' : 'text',
+      });
+    },
+  } satisfies CommandModule<GlobalArgs, Args>;
+}

@@ -1,0 +1,43 @@
+import type { Argv, CommandModule } from 'yargs';
+import { CellsdbError } from '../../../errors.js';
+import type { GlobalArgs, Runtime } from '../../runtime.js';
+
+interface Args extends GlobalArgs {
+  readonly host?: string | undefined;
+  readonly binary?: string | undefined;
+}
+
+/** `service list [--host H] [--binary B]`: every service of every cell, through the service-group API. */
+export function serviceListCommand(rt: Runtime) {
+  return {
+    command: 'list',
+    describe: 'List services of every cell with their status and state',
+    builder: (y: Argv<GlobalArgs>) => y.option('host', { type: 'string' }).option('binary', { type: 'string' }) as Argv<Args>,
+    handler: async (args: Args) => {
+      const sg = await rt.serviceGroup();
+      const outcomes = await sg.list(await rt.cells(), { host: args.host, binary: args.binary }, rt.globals.concurrency ?? 4);
+      const services = outcomes.flatMap((o) => (o.ok ? o.value : []));
+      if (rt.output.json) {
+        rt.output.data(
+          services.map((s) => ({
+            host: s.host,
+            binary: s.binary,
+            cell: s.cell.name ?? s.cell.uuid,
+            status: s.disabled ? 'disabled' : 'enabled',
+            state: s.up ? 'up' : 'down',
+            forced_down: s.forcedDown,
+            last_heartbeat: s.lastHeartbeat?.toISOString() ?? null,
+            disabled_reason: s.disabledReason,
+          })),
+        );
+      } else {
+        rt.output.table(
+          ['Host', 'Binary', 'Cell', 'Status', 'State', 'Last heartbeat', 'Disabled reason'],
+          services.map((s) => [s.host, s.binary, s.cell.name ?? s.cell.uuid, s.disabled ? 'disabled' : 'enabled', s.up ? 'up' : 'down', s.lastHeartbeat?.toISOString() ?? '', s.disabledReason ?? '']),
+        );
+      }
+      const failed = outcomes.filter((o) => !o.ok);
+      if (failed.length > 0) throw new CellsdbError(`could not list services of ${failed.length} cell(s): ${failed.map((o) => (o.ok ? '' : o.error.message)).join('; ')}`);
+    },
+  } satisfies CommandModule<GlobalArgs, Args>;
+}

@@ -1,0 +1,51 @@
+import Table from 'cli-table3';
+import { maskUrlsInText } from '../url.js';
+
+/** Where a command writes: human tables or JSON on stdout, progress and notices on stderr. */
+export interface Output {
+  readonly json: boolean;
+  /** A JSON document (with `--json`). `reveal` prints URLs unmasked (only `list_cells --verbose`). */
+  data(value: unknown, options?: RevealOption): void;
+  /** A table for people. */
+  table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number | boolean | null | undefined>>, options?: RevealOption): void;
+  /** A line for people on stdout. */
+  line(text: string): void;
+  /** A notice on stderr (progress, waits); never part of the JSON document. */
+  notice(text: string): void;
+}
+
+/** Set only where an operator asked to see secrets (`list_cells --verbose`). */
+export interface RevealOption {
+  readonly reveal?: boolean;
+}
+
+/** Writers behind an {@link Output}; the CLI passes process streams, tests may pass buffers. */
+export interface Writers {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export const processWriters: Writers = {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+};
+
+/** Every byte that leaves goes through the URL masker, as a last safety net for passwords. */
+export function createOutput(json: boolean, writers: Writers = processWriters): Output {
+  const cell = (v: string | number | boolean | null | undefined): string => (v === null || v === undefined ? '' : String(v));
+  return {
+    json,
+    data: (value, options) => {
+      const text = JSON.stringify(value, null, 2);
+      writers.stdout(`${options?.reveal ? text : maskUrlsInText(text)}\n`);
+    },
+    table: (head, rows, options) => {
+      const table = new Table({ head: [...head], style: { head: [], border: [] } });
+      for (const row of rows) table.push(row.map(cell));
+      const text = table.toString();
+      writers.stdout(`${options?.reveal ? text : maskUrlsInText(text)}\n`);
+    },
+    line: (text) => writers.stdout(`${maskUrlsInText(text)}\n`),
+    notice: (text) => writers.stderr(`${maskUrlsInText(text)}\n`),
+  };
+}

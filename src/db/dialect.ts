@@ -1,0 +1,95 @@
+import type { Options, Sequelize, Transaction } from 'sequelize';
+import type { DatabaseUrl, Dialect } from '../url.js';
+
+/** A raw driver connection outside every pool: locks live on one of these (a PostgreSQL advisory
+ * lock belongs to its session, so a pooled connection cannot hold it). */
+export interface SessionConnection {
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  close(): Promise<void>;
+}
+
+/** Timeouts applied to every statement of a connection or transaction, in milliseconds (0 = none). */
+export interface StatementTimeouts {
+  /** How long a statement may wait for a row or table lock. */
+  readonly lockTimeoutMs: number;
+  /** How long one statement may run. */
+  readonly statementTimeoutMs: number;
+}
+
+/** Options for the Sequelize instances the registry opens. */
+export interface PoolOptions {
+  /** @default 4 */
+  readonly max?: number;
+  /** Connect timeout. @default 10000 */
+  readonly connectTimeoutMs?: number;
+  /** Session-level statement timeouts, when wanted. */
+  readonly timeouts?: StatementTimeouts;
+  /** Shown to the server (PostgreSQL `application_name`) so that an operator can tell who we are. */
+  readonly applicationName?: string;
+}
+
+/** One reflected column. `type` is normalised to a class: integer, bigint, string, text, boolean, timestamp, float, other. */
+export interface ColumnInfo {
+  readonly name: string;
+  readonly type: string;
+  readonly nullable: boolean;
+}
+export interface IndexInfo {
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly unique: boolean;
+  readonly primary: boolean;
+}
+export interface ForeignKeyInfo {
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly referencedTable: string;
+  readonly referencedColumns: readonly string[];
+}
+export interface TableInfo {
+  readonly name: string;
+  readonly columns: readonly ColumnInfo[];
+  readonly indexes: readonly IndexInfo[];
+  readonly foreignKeys: readonly ForeignKeyInfo[];
+}
+
+/**
+ * Everything that differs between PostgreSQL and MariaDB lives behind this contract, one module per
+ * dialect (STYLE: dialect differences live in one module per dialect).
+ */
+export interface DialectAdapter {
+  readonly name: Dialect;
+  /** Whether DDL takes part in transactions (PostgreSQL yes, MariaDB no: it commits at once). */
+  readonly transactionalDdl: boolean;
+  /** Sequelize constructor options for a URL. */
+  sequelizeOptions(url: DatabaseUrl, pool: PoolOptions): Options;
+  /** Run once on every new pooled connection (session settings such as timeouts). */
+  onConnectStatements(pool: PoolOptions): string[];
+  /** Opens a dedicated connection outside every pool. */
+  openSession(url: DatabaseUrl, options: { connectTimeoutMs: number; applicationName: string }): Promise<SessionConnection>;
+  /** Tries the named lock once, without waiting: true when it is now held by `session`. */
+  tryLock(session: SessionConnection, name: string): Promise<boolean>;
+  unlock(session: SessionConnection, name: string): Promise<void>;
+  /** Whether `session` still holds the lock (a dropped connection loses it). */
+  holdsLock(session: SessionConnection, name: string): Promise<boolean>;
+  /** Who holds the named lock, in words, where the server can tell. */
+  describeLockHolder(session: SessionConnection, name: string): Promise<string | undefined>;
+  /** Sets per-transaction timeouts (PostgreSQL `SET LOCAL`; MariaDB session variables). */
+  applyTransactionTimeouts(sequelize: Sequelize, transaction: Transaction, timeouts: StatementTimeouts): Promise<void>;
+  /** Reflects the tables of the current database (all, or those named). */
+  describeSchema(sequelize: Sequelize, tables?: readonly string[]): Promise<TableInfo[]>;
+  /** Creates / drops a database through a session on the server's maintenance database. */
+  createDatabase(session: SessionConnection, name: string): Promise<void>;
+  dropDatabase(session: SessionConnection, name: string): Promise<void>;
+  /** Quotes an identifier. */
+  quoteIdentifier(name: string): string;
+  /**
+   * An INSERT that skips rows violating a unique key and fails on anything else (PostgreSQL
+   * `ON CONFLICT DO NOTHING`; MariaDB `ON DUPLICATE KEY UPDATE` of the key to itself, which unlike
+   * `INSERT IGNORE` does not also swallow foreign-key and truncation errors). `values` is the SQL
+   * after VALUES (placeholders included); `keyColumn` is a column of the unique key.
+   */
+  insertSkippingDuplicates(table: string, columns: readonly string[], values: string, keyColumn: string): string;
+  /** How many rows an INSERT/UPDATE/DELETE through `sequelize.query` changed, from its result. */
+  affectedRows(result: unknown, metadata: unknown): number;
+}

@@ -1,0 +1,11 @@
+import type { Dialect } from '../url.js';
+import type { DialectAdapter } from './dialect.js';
+import { mariadbDialect } from './dialect-mariadb.js';
+import { postgresDialect } from './dialect-postgres.js';
+
+const ADAPTERS: Readonly<Record<Dialect, DialectAdapter>> = { postgres: postgresDialect, mysql: mariadbDialect };
+
+/** The dialect module for a URL's dialect. */
+export function dialectFor(dialect: Dialect): DialectAdapter {
+  return ADAPTERS[dialect];
+}

@@ -1,0 +1,113 @@
+import { Sequelize } from 'sequelize';
+import type { DatabaseUrl } from '../url.js';
+import type { DialectAdapter, PoolOptions, SessionConnection } from './dialect.js';
+import { dialectFor } from './dialects.js';
+import { translateDriverError } from './translate-error.js';
+
+/** A pooled handle on one database: the Sequelize instance, its dialect module and its masked URL. */
+export interface DatabaseHandle {
+  readonly sequelize: Sequelize;
+  readonly dialect: DialectAdapter;
+  readonly url: DatabaseUrl;
+  /** Runs `work`, translating any driver error into ours with this database's masked URL. */
+  run<T>(work: (sequelize: Sequelize) => Promise<T>): Promise<T>;
+}
+
+/**
+ * Owns every connection the toolkit opens: pooled Sequelize instances (cached per URL and purpose)
+ * and dedicated sessions. `close()` ends them all; callers close the registry in `finally`.
+ */
+export class ConnectionRegistry {
+  private readonly handles = new Map<string, DatabaseHandle>();
+  private readonly sessions = new Set<SessionConnection>();
+  private closed = false;
+
+  /**
+   * @param defaults pool options for every handle. Pools stay small so that many cells do not
+   * exhaust the servers' connection limits.
+   */
+  constructor(private readonly defaults: PoolOptions = {}) {}
+
+  /** A pooled handle on `url`, opened lazily and cached by URL and `purpose`. */
+  open(url: DatabaseUrl, options: PoolOptions & { purpose?: string } = {}): DatabaseHandle {
+    if (this.closed) throw new Error('connection registry is closed');
+    const key = `${options.purpose ?? 'default'}\u0000${url.raw}`;
+    const cached = this.handles.get(key);
+    if (cached) return cached;
+    const pool: PoolOptions = { ...this.defaults, ...options };
+    const dialect = dialectFor(url.dialect);
+    const sequelize = new Sequelize(dialect.sequelizeOptions(url, pool));
+    const statements = dialect.onConnectStatements(pool);
+    if (statements.length > 0) {
+      sequelize.addHook('afterConnect', async (connection: unknown) => {
+        const conn = connection as { query: (sql: string, cb: (err: unknown) => void) => void };
+        for (const sql of statements) {
+          await new Promise<void>((resolve, reject) => conn.query(sql, (err) => (err ? reject(err) : resolve())));
+        }
+      });
+    }
+    const handle: DatabaseHandle = {
+      sequelize,
+      dialect,
+      url,
+      async run(work) {
+        try {
+          return await work(sequelize);
+        } catch (error) {
+          throw translateDriverError(error, url.masked);
+        }
+      },
+    };
+    this.handles.set(key, handle);
+    return handle;
+  }
+
+  /** Opens a pooled handle and proves the database answers (errors translated, URL masked). */
+  async connect(url: DatabaseUrl, options: PoolOptions & { purpose?: string } = {}): Promise<DatabaseHandle> {
+    const handle = this.open(url, options);
+    await handle.run((s) => s.authenticate());
+    return handle;
+  }
+
+  /** A dedicated connection outside every pool (for locks), closed with the registry. */
+  async openSession(url: DatabaseUrl, applicationName: string): Promise<SessionConnection> {
+    const dialect = dialectFor(url.dialect);
+    let session: SessionConnection;
+    try {
+      session = await dialect.openSession(url, {
+        connectTimeoutMs: this.defaults.connectTimeoutMs ?? 10_000,
+        applicationName,
+      });
+    } catch (error) {
+      throw translateDriverError(error, url.masked);
+    }
+    const tracked: SessionConnection = {
+      query: async (sql, params) => {
+        try {
+          return await session.query(sql, params);
+        } catch (error) {
+          throw translateDriverError(error, url.masked);
+        }
+      },
+      close: async () => {
+        this.sessions.delete(tracked);
+        await session.close().catch(() => undefined);
+      },
+    };
+    this.sessions.add(tracked);
+    return tracked;
+  }
+
+  /** Closes every session and pool. Safe to call twice. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const sessions = [...this.sessions];
+    this.sessions.clear();
+    const handles = [...this.handles.values()];
+    this.handles.clear();
+    await Promise.allSettled([
+      ...sessions.map((s) => s.close()),
+      ...handles.map((h) => h.sequelize.close()),
+    ]);
+  }
+}

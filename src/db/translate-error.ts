@@ -1,0 +1,84 @@
+import { CellsdbError, DatabaseConnectionError, DatabaseTimeoutError } from '../errors.js';
+import { maskUrlsInText } from '../url.js';
+
+interface DriverErrorish {
+  code?: unknown;
+  errno?: unknown;
+  message?: unknown;
+  original?: unknown;
+  parent?: unknown;
+  cause?: unknown;
+}
+
+/** Follows Sequelize's `original`/`parent` and `cause` chains down to the driver's own error. */
+function driverError(error: unknown): DriverErrorish {
+  let current = error as DriverErrorish;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const next = (current.original ?? current.parent) as DriverErrorish | undefined;
+    if (!next || next === current) break;
+    current = next;
+  }
+  return current ?? {};
+}
+
+function messageOf(error: DriverErrorish): string {
+  return maskUrlsInText(typeof error.message === 'string' ? error.message : String(error));
+}
+
+/**
+ * The one place where driver errors become ours (PostgreSQL SQLSTATE, MariaDB errno, Node's socket
+ * codes), as slonik does. `target` must already be masked. Our own errors pass through unchanged;
+ * anything unrecognised becomes a {@link CellsdbError} with its message masked and the cause kept.
+ */
+export function translateDriverError(error: unknown, target: string): CellsdbError {
+  if (error instanceof CellsdbError) return error;
+  const e = driverError(error);
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const errno = typeof e.errno === 'number' ? e.errno : undefined;
+  const message = messageOf(e);
+  const name = (error as { name?: string } | null)?.name ?? '';
+
+  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || errno === 2003 || errno === 2005) {
+    return new DatabaseConnectionError('unreachable', target, `cannot reach the database server: ${code ?? message}`, error);
+  }
+  if (code === '28P01' || code === '28000' || errno === 1045 || errno === 1698) {
+    return new DatabaseConnectionError('authentication', target, 'authentication failed: check the user name and password', error);
+  }
+  if (code === '3D000' || errno === 1049) {
+    return new DatabaseConnectionError('unknown-database', target, 'the database does not exist', error);
+  }
+  if (
+    code === 'ETIMEDOUT' ||
+    name === 'SequelizeConnectionTimedOutError' ||
+    /timeout expired|connection timeout|connect ETIMEDOUT/i.test(message)
+  ) {
+    return new DatabaseConnectionError('timeout', target, 'timed out connecting to the database server', error);
+  }
+  if (code === '55P03' || errno === 1205) {
+    return new DatabaseTimeoutError(`gave up waiting for a lock held by another transaction (${target}): ${message}`, { cause: error });
+  }
+  if (code === '57014' || errno === 1969 || errno === 3024) {
+    return new DatabaseTimeoutError(`a statement ran past its time limit (${target}): ${message}`, { cause: error });
+  }
+  if (name.startsWith('SequelizeConnection') || code === 'ECONNRESET' || code === '57P01') {
+    return new DatabaseConnectionError('other', target, `database connection failed: ${message}`, error);
+  }
+  return new CellsdbError(`${message} (${target})`, { cause: error });
+}
+
+/**
+ * Whether a smaller, later retry may get past an error: a lock wait timeout, a deadlock or a
+ * serialisation failure (PostgreSQL 55P03, 40P01, 40001; MariaDB 1205, 1213).
+ */
+export function isRetryableConflict(error: unknown): boolean {
+  const e = driverError(error);
+  return e.code === '55P03' || e.code === '40P01' || e.code === '40001' || e.errno === 1205 || e.errno === 1213 || error instanceof DatabaseTimeoutError;
+}
+
+/** Whether an error says a table does not exist (PostgreSQL 42P01, MariaDB 1146): e.g. a cell past a contract step. */
+export function isMissingTable(error: unknown): boolean {
+  const e = driverError(error);
+  if (e.code === '42P01' || e.errno === 1146) return true;
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  return cause !== undefined && cause !== error ? isMissingTable(cause) : false;
+}

@@ -1,0 +1,92 @@
+/**
+ * cellsdb's library API: what the CLI itself uses, for other tools to build on.
+ * @packageDocumentation
+ */
+export { type Config, type ConfigInput, ENV, requireApiDb, requireCellDb, resolveConfig } from './config.js';
+export {
+  CellsdbError,
+  DatabaseConnectionError,
+  DatabaseTimeoutError,
+  DirtyLedgerError,
+  ExitCode,
+  InvalidInputError,
+  LedgerIntegrityError,
+  LockTimeoutError,
+  MigrationFailedError,
+} from './errors.js';
+export { type DatabaseUrl, type Dialect, maskUrl, maskUrlsInText, parseDatabaseUrl, withDatabase } from './url.js';
+export type { DialectAdapter, PoolOptions, SessionConnection, TableInfo } from './db/dialect.js';
+export { dialectFor } from './db/dialects.js';
+export { ConnectionRegistry, type DatabaseHandle } from './db/registry.js';
+export { type EmbeddedOptions, type EmbeddedServer, startEmbeddedPostgres } from './db/embedded.js';
+export { LINES, type MigrationFile, type MigrationLine, lineFromDirectory, listMigrationFiles } from './migrate/lines.js';
+export {
+  type CapturedStatement,
+  type LedgerProblem,
+  type LineStatus,
+  type LineTarget,
+  type MigrationState,
+  type MigratorEvent,
+  type SyncOptions,
+  type SyncResult,
+  ledgerProblems,
+  lineStatus,
+  markMigration,
+  syncLine,
+} from './migrate/migrator.js';
+export type { LineId, MigrationContext, MigrationModule } from './migrate/types.js';
+export { main } from './cli/main.js';
+export {
+  CELL0_UUID,
+  type CellMapping as CellMappingRow,
+  cellLabel,
+  type HostMapping as HostMappingRow,
+  type InstanceMapping as InstanceMappingRow,
+  MappingStore,
+} from './cells/mappings.js';
+export { type CellOutcome, cellDatabaseUrl, scatterGather, targetCell } from './cells/targeting.js';
+export {
+  createCell,
+  deleteCell,
+  discoverHosts,
+  listCells,
+  listHosts,
+  mapCell0,
+  updateCell,
+  verifyInstance,
+  type DiscoveredHosts,
+  type InstanceVerdict,
+} from './cells/cell-v2.js';
+export { type FanOutOptions, selectCells, statusOfCells, syncCells } from './cells/fan-out.js';
+export { MoverExit, type MoverCellResult, type MoverTotal, type RunnerEvents, type RunnerOptions, type RunReport, runOnlineDataMigrations } from './movers/runner.js';
+export type { BlockedRow, Mover, MoverBatch, MoverContext, Readiness } from './movers/types.js';
+export { MOVERS } from '../movers/index.js';
+export { ServiceGroupApi, type ServiceGroupOptions, ServiceNotFoundError } from './servicegroup/api.js';
+export { effectiveDownTime, isServiceUp } from './servicegroup/liveness.js';
+export { type ServiceFilter, ServiceStore } from './servicegroup/store.js';
+export type { LivenessDriver, LivenessSettings, ServiceRecord, ServiceState } from './servicegroup/types.js';
+export * from './objects/index.js';
+export { type LegacySeed, seedLegacyCell } from './demo/seed-legacy.js';
+export {
+  type DeclaredColumn,
+  type DeclaredForeignKey,
+  type DeclaredIndex,
+  type DeclaredSchema,
+  type DeclaredTable,
+  HEAD_MODELS,
+  PLANNED_REMOVALS,
+  type PlannedRemoval,
+  type TypeClass,
+} from './schema/models.js';
+export { type SchemaShape, shapeFromDatabase, shapeFromModels } from './schema/artefacts.js';
+export { type AllowedItem, type DriftItem, type DriftReport, diffSchemas } from './schema/drift.js';
+export { checkSchema, type DatabaseFindings, type SchemaCheckOptions, type SchemaCheckReport } from './schema/check.js';
+export { type CheckResult, type CheckStatus, CheckExit, exitCodeOf } from './schema/report.js';
+export { junitXml, writeJunit } from './schema/junit.js';
+export { type LinePreview, type PreviewedMigration, type PreviewOptions, previewLine } from './schema/preview.js';
+export { withScratchDatabase, type ScratchDatabase } from './schema/scratch.js';
+export { describeRules, type LintOptions, type LintReport, lintMigrations } from './schema/lint/engine.js';
+export { type AllowedHazard, DEFAULT_LINT_POLICY, type LintPolicy } from './schema/lint/policy.js';
+export type { Finding as LintFinding, LintRule } from './schema/lint/types.js';
+export { LINT_RULES } from './schema/lint/rules/index.js';
+export { runUpgradeChecks, type UpgradeCheckOptions, type UpgradeCheckResult, UpgradeExit, type UpgradeResult, upgradeExitCode } from './upgrade/checks.js';

@@ -1,0 +1,32 @@
+import type { QueryInterface, Sequelize, Transaction } from 'sequelize';
+import type { DialectAdapter } from '../db/dialect.js';
+
+/** Which migration line: the API database's or every cell database's. */
+export type LineId = 'api' | 'cell';
+
+/**
+ * What a migration's `up` receives. On PostgreSQL `transaction` is the transaction that will also
+ * record the migration in the ledger: pass it to every query so the migration and its ledger row
+ * commit together. It is `undefined` on MariaDB (DDL commits at once there) and for migrations that
+ * export `transactional = false`.
+ */
+export interface MigrationContext {
+  readonly sequelize: Sequelize;
+  readonly queryInterface: QueryInterface;
+  readonly transaction: Transaction | undefined;
+  /** The dialect module: the one place where PostgreSQL and MariaDB differ. */
+  readonly dialect: DialectAdapter;
+  /** A label for messages: 'API database' or the cell's name. */
+  readonly databaseLabel: string;
+}
+
+/** The shape of a migration module in `migrations-api/` or `migrations-cell/`. */
+export interface MigrationModule {
+  up(context: MigrationContext): Promise<void>;
+  /**
+   * Set to `false` for a migration whose statements cannot run inside a transaction (e.g. PostgreSQL
+   * `CREATE INDEX CONCURRENTLY`). It then runs with a started-marker in the ledger, as on MariaDB.
+   * @default true
+   */
+  readonly transactional?: boolean;
+}

@@ -1,0 +1,319 @@
+import type { CellMapping } from '../cells/mappings.js';
+import { cellLabel } from '../cells/mappings.js';
+import { scatterGather, targetCell } from '../cells/targeting.js';
+import type { StatementTimeouts } from '../db/dialect.js';
+import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
+import { isRetryableConflict, translateDriverError } from '../db/translate-error.js';
+import { CellsdbError } from '../errors.js';
+import { maskUrl } from '../url.js';
+import { failpoint } from './failpoints.js';
+import type { BlockedRow, Mover, MoverBatch, MoverContext } from './types.js';
+
+/** Exit codes of `online_data_migrations` (Nova's, plus 3). */
+export const MoverExit = {
+  /** Nothing (more) to do. */
+  done: 0,
+  /** Some rows migrated: run again. */
+  more: 1,
+  /** Errors and no progress. */
+  errors: 2,
+  /** Only rows an operator must unblock remain. */
+  blocked: 3,
+} as const;
+
+/** What the runner reports as it goes (log lines, progress bars). */
+export interface RunnerEvents {
+  /** One line per batch: cell, mover, key range, rows, milliseconds. */
+  batch?(event: { mover: string; cell: string; afterKey: number; lastKey: number; count: number; found: number; done: number; ms: number }): void;
+  /** A batch hit a lock timeout or deadlock and is retried smaller. */
+  retry?(event: { mover: string; cell: string; count: number; error: string }): void;
+  /** Rows left per mover before the run, summed over cells (progress bar totals). */
+  estimated?(mover: string, remaining: number): void;
+}
+
+export interface RunnerOptions {
+  readonly registry: ConnectionRegistry;
+  readonly apiDb: DatabaseHandle;
+  readonly cells: readonly CellMapping[];
+  readonly movers: readonly Mover[];
+  /** One batch whose budget is shared by the movers in order (Nova's `--max-count`); unlimited when absent. */
+  readonly maxCount?: number | undefined;
+  /** Rows per batch without `maxCount`. @default 50 */
+  readonly batchSize?: number | undefined;
+  /** Cells worked on at once. @default 4 */
+  readonly concurrency?: number | undefined;
+  /** Count what each mover would do; write nothing. */
+  readonly dryRun?: boolean | undefined;
+  readonly timeouts: StatementTimeouts;
+  /** Retries of a batch that hit a lock timeout or deadlock, each at half the size. @default 3 */
+  readonly retries?: number | undefined;
+  /** Ask each mover for its remaining rows before starting (for progress bars). @default false */
+  readonly estimateFirst?: boolean | undefined;
+  readonly events?: RunnerEvents | undefined;
+}
+
+/** One mover on one cell. */
+export interface MoverCellResult {
+  readonly mover: string;
+  readonly cell: string;
+  readonly cellUuid: string;
+  readonly found: number;
+  readonly done: number;
+  readonly blocked: readonly BlockedRow[];
+  readonly error?: string;
+}
+
+/** The `Migration | Total Needed | Completed | Blocked` row of one mover. */
+export interface MoverTotal {
+  readonly name: string;
+  readonly found: number;
+  readonly done: number;
+  readonly blocked: number;
+}
+
+export interface RunReport {
+  readonly totals: readonly MoverTotal[];
+  readonly cells: readonly MoverCellResult[];
+  readonly blocked: ReadonlyArray<BlockedRow & { mover: string; cell: string }>;
+  readonly errors: ReadonlyArray<{ mover: string; cell: string; message: string }>;
+  /** Rows migrated (in the last pass without `maxCount`). */
+  readonly ran: number;
+  readonly exitCode: (typeof MoverExit)[keyof typeof MoverExit];
+  readonly dryRun: boolean;
+}
+
+/**
+ * A `--max-count` budget shared by the cells of one mover: each takes a fair slice and gives back
+ * what it did not use. A cell that finds the budget empty while other cells' batches still hold
+ * slices waits for them to settle: what they do not use is its to take. (Returning 0 at once made
+ * `--max-count N` migrate fewer than N rows whenever a cell with nothing to do settled its slice
+ * a moment after a busy cell asked for more.)
+ */
+class Budget {
+  private active: number;
+  /** Sliced out to batches that have not settled yet. */
+  private outstanding = 0;
+  private waiters: Array<() => void> = [];
+  constructor(
+    private available: number,
+    cells: number,
+  ) {
+    this.active = Math.max(1, cells);
+  }
+  /** A slice for the next batch; 0 once the budget is spent and no batch can give any back. */
+  async take(): Promise<number> {
+    for (;;) {
+      if (this.available > 0) {
+        const slice = Math.min(this.available, Math.max(1, Math.ceil(this.available / Math.max(1, this.active))));
+        this.available -= slice;
+        this.outstanding += slice;
+        return slice;
+      }
+      if (this.outstanding === 0) return 0;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+  /** A batch that took `slice` is over, having migrated `done` rows: the rest goes back. */
+  settle(slice: number, done: number): void {
+    this.outstanding -= slice;
+    this.available += Math.max(0, slice - done);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+  finished(): void {
+    this.active = Math.max(1, this.active - 1);
+  }
+}
+
+interface CellRun {
+  found: number;
+  done: number;
+  blocked: BlockedRow[];
+}
+
+async function migrateWithRetry(mover: Mover, ctx: MoverContext, count: number, after: number, options: RunnerOptions): Promise<MoverBatch> {
+  const retries = options.retries ?? 3;
+  let size = count;
+  for (let attempt = 0; ; attempt++) {
+    const started = Date.now();
+    try {
+      const batch = await mover.migrate(ctx, size, after);
+      failpoint('runner:batch-done');
+      options.events?.batch?.({ mover: mover.name, cell: cellLabel(ctx.cell), afterKey: after, lastKey: batch.lastKey, count: size, found: batch.found, done: batch.done, ms: Date.now() - started });
+      return batch;
+    } catch (error) {
+      const translated = translateDriverError(error, maskUrl(ctx.cell.databaseConnection));
+      if (!isRetryableConflict(error) || attempt >= retries) {
+        throw new CellsdbError(`${mover.name} failed on cell '${cellLabel(ctx.cell)}' in the batch after key ${after} (up to ${size} rows): ${translated.message}`, {
+          cause: translated,
+        });
+      }
+      options.events?.retry?.({ mover: mover.name, cell: cellLabel(ctx.cell), count: size, error: translated.message });
+      size = Math.max(1, Math.floor(size / 2));
+    }
+  }
+}
+
+async function runOnCell(mover: Mover, ctx: MoverContext, options: RunnerOptions, budget: Budget | undefined): Promise<CellRun> {
+  const run: CellRun = { found: 0, done: 0, blocked: [] };
+  const readiness = await mover.readiness(ctx);
+  if (readiness.state === 'finished') return run;
+  if (readiness.state === 'behind') throw new CellsdbError(`${mover.name} cannot run on cell '${cellLabel(ctx.cell)}': ${readiness.reason}`);
+  let after = 0;
+  try {
+    for (;;) {
+      const count = budget ? await budget.take() : (options.batchSize ?? 50);
+      if (count === 0) break;
+      let batch: MoverBatch;
+      try {
+        batch = await migrateWithRetry(mover, ctx, count, after, options);
+      } catch (error) {
+        // A failed batch rolled back: its slice goes back, or the cells waiting on it would hang.
+        budget?.settle(count, 0);
+        throw error;
+      }
+      budget?.settle(count, batch.done);
+      if (batch.blocked.length > 0) {
+        run.blocked = [...batch.blocked];
+      } else {
+        run.found += batch.found;
+      }
+      run.done += batch.done;
+      after = batch.lastKey;
+      // Fewer candidates than asked for: the end of the cell. Nothing done: no progress possible
+      // here (blocked rows, or rows another runner holds). Otherwise go on after `lastKey`.
+      if (batch.found < count || batch.done === 0) break;
+    }
+  } finally {
+    budget?.finished();
+  }
+  return run;
+}
+
+/**
+ * `online_data_migrations`: runs every mover over every cell (concurrently, a failing cell isolated),
+ * with Nova's contract. With `maxCount`: exactly one batch, its budget shared across movers in order
+ * (a later mover gets what is left, and is not called once it is spent). Without: batches of
+ * `batchSize` per cell until a whole pass does no work. Exit codes: 0 nothing (more) to do, 1 rows
+ * migrated (run again), 2 errors and no progress, 3 only blocked rows remain.
+ */
+export async function runOnlineDataMigrations(options: RunnerOptions): Promise<RunReport> {
+  const contexts = options.cells.map((cell): MoverContext => ({ cell, cellDb: targetCell(options.registry, cell), apiDb: options.apiDb, timeouts: options.timeouts }));
+  const concurrency = options.concurrency ?? 4;
+  const found = new Map<string, number>();
+  const done = new Map<string, number>();
+  const blocked = new Map<string, BlockedRow & { mover: string; cell: string }>();
+  // One error per mover and cell: a failing cell fails again in every pass.
+  const errorsByKey = new Map<string, { mover: string; cell: string; message: string }>();
+  const estimatedBlocked = new Map<string, number>();
+  const perCell = new Map<string, { mover: string; cell: string; cellUuid: string; found: number; done: number; blocked: BlockedRow[]; error?: string }>();
+  const record = (mover: Mover, ctx: MoverContext, run: CellRun | undefined, error?: string) => {
+    const key = `${mover.name}\u0000${ctx.cell.uuid}`;
+    const entry = perCell.get(key) ?? { mover: mover.name, cell: cellLabel(ctx.cell), cellUuid: ctx.cell.uuid, found: 0, done: 0, blocked: [] };
+    if (run) {
+      entry.found += run.found;
+      entry.done += run.done;
+      entry.blocked = run.blocked;
+      found.set(mover.name, (found.get(mover.name) ?? 0) + run.found);
+      done.set(mover.name, (done.get(mover.name) ?? 0) + run.done);
+      for (const b of run.blocked) blocked.set(`${key}\u0000${b.id}`, { ...b, mover: mover.name, cell: cellLabel(ctx.cell) });
+    }
+    if (error !== undefined) {
+      entry.error = error;
+      errorsByKey.set(key, { mover: mover.name, cell: cellLabel(ctx.cell), message: error });
+    }
+    perCell.set(key, entry);
+  };
+  const byCell = new Map(contexts.map((c) => [c.cell.uuid, c]));
+  const called = new Set<string>();
+
+  if (options.dryRun || options.estimateFirst) {
+    for (const mover of options.movers) {
+      const outcomes = await scatterGather(
+        options.cells,
+        async (cell) => {
+          const ctx = byCell.get(cell.uuid) as MoverContext;
+          const readiness = await mover.readiness(ctx);
+          if (readiness.state === 'finished') return { remaining: 0, blocked: 0 };
+          if (readiness.state === 'behind') throw new CellsdbError(`${mover.name} cannot run on cell '${cellLabel(cell)}': ${readiness.reason}`);
+          return mover.estimate(ctx);
+        },
+        { concurrency },
+      );
+      options.events?.estimated?.(mover.name, outcomes.reduce((n, o) => n + (o.ok ? o.value.remaining : 0), 0));
+      if (!options.dryRun) continue;
+      called.add(mover.name);
+      for (const o of outcomes) {
+        const ctx = byCell.get(o.cell.uuid) as MoverContext;
+        if (o.ok) {
+          const estimate = o.value;
+          record(mover, ctx, { found: estimate.remaining, done: 0, blocked: [] });
+          estimatedBlocked.set(mover.name, (estimatedBlocked.get(mover.name) ?? 0) + estimate.blocked);
+        } else {
+          record(mover, ctx, undefined, o.error.message);
+        }
+      }
+    }
+  }
+
+  let ran = 0;
+  if (!options.dryRun && options.maxCount !== undefined) {
+    for (const mover of options.movers) {
+      if (ran >= options.maxCount) break;
+      called.add(mover.name);
+      const budget = new Budget(options.maxCount - ran, contexts.length);
+      const outcomes = await scatterGather(options.cells, (cell) => runOnCell(mover, byCell.get(cell.uuid) as MoverContext, options, budget), { concurrency });
+      for (const o of outcomes) {
+        record(mover, byCell.get(o.cell.uuid) as MoverContext, o.ok ? o.value : undefined, o.ok ? undefined : o.error.message);
+        if (o.ok) ran += o.value.done;
+      }
+    }
+  } else if (!options.dryRun) {
+    // Passes until one does no work: a later mover may unblock an earlier one.
+    for (;;) {
+      let passDone = 0;
+      for (const mover of options.movers) {
+        called.add(mover.name);
+        const outcomes = await scatterGather(options.cells, (cell) => runOnCell(mover, byCell.get(cell.uuid) as MoverContext, options, undefined), { concurrency });
+        for (const o of outcomes) {
+          // Blocked rows show up again in every pass: record() counts them once, by id.
+          record(mover, byCell.get(o.cell.uuid) as MoverContext, o.ok ? o.value : undefined, o.ok ? undefined : o.error.message);
+          if (o.ok) passDone += o.value.done;
+        }
+      }
+      if (passDone === 0) break;
+    }
+    // Without --max-count the loop ends on a pass that did nothing, so "run again" (1) never applies.
+    ran = 0;
+  }
+
+  const blockedList = [...blocked.values()];
+  const errors = [...errorsByKey.values()];
+  const totals: MoverTotal[] = options.movers
+    .filter((m) => called.has(m.name))
+    .map((m) => {
+      // A dry run's estimate already counts blocked rows among those remaining.
+      if (options.dryRun) return { name: m.name, found: found.get(m.name) ?? 0, done: 0, blocked: estimatedBlocked.get(m.name) ?? 0 };
+      const blockedCount = blockedList.filter((b) => b.mover === m.name).length;
+      return { name: m.name, found: (found.get(m.name) ?? 0) + blockedCount, done: done.get(m.name) ?? 0, blocked: blockedCount };
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  let exitCode: RunReport['exitCode'];
+  const unlimited = options.maxCount === undefined;
+  if (options.dryRun) {
+    const remaining = totals.reduce((n, t) => n + t.found, 0);
+    const stuck = totals.reduce((n, t) => n + t.blocked, 0);
+    exitCode = errors.length > 0 ? MoverExit.errors : remaining === 0 ? MoverExit.done : remaining === stuck ? MoverExit.blocked : MoverExit.more;
+  } else if (errors.length > 0 && (unlimited || ran === 0)) {
+    exitCode = MoverExit.errors;
+  } else if (ran > 0) {
+    exitCode = MoverExit.more;
+  } else if (blockedList.length > 0) {
+    exitCode = MoverExit.blocked;
+  } else {
+    exitCode = MoverExit.done;
+  }
+  return { totals, cells: [...perCell.values()], blocked: blockedList, errors, ran, exitCode, dryRun: options.dryRun === true };
+}

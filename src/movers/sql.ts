@@ -1,0 +1,39 @@
+import { QueryTypes, Transaction } from 'sequelize';
+import type { DatabaseHandle } from '../db/registry.js';
+import type { StatementTimeouts } from '../db/dialect.js';
+
+/** Runs a SELECT and returns its rows. */
+export function select<Row extends object>(
+  db: DatabaseHandle,
+  sql: string,
+  replacements: Record<string, unknown> = {},
+  transaction?: Transaction,
+): Promise<Row[]> {
+  return db.sequelize.query<Row>(sql, { replacements, type: QueryTypes.SELECT, transaction });
+}
+
+/** Runs a write and returns how many rows it changed. */
+export async function write(db: DatabaseHandle, sql: string, replacements: Record<string, unknown>, transaction?: Transaction): Promise<number> {
+  const [result, metadata] = await db.sequelize.query(sql, { replacements, transaction });
+  return db.dialect.affectedRows(result, metadata);
+}
+
+/**
+ * One short READ COMMITTED transaction with the batch's timeouts. Movers never hold a transaction
+ * open between batches; READ COMMITTED also spares MariaDB the gap locks that make concurrent
+ * inserts deadlock under REPEATABLE READ.
+ */
+export function batchTransaction<T>(db: DatabaseHandle, timeouts: StatementTimeouts, work: (t: Transaction) => Promise<T>): Promise<T> {
+  return db.sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, async (t) => {
+    await db.dialect.applyTransactionTimeouts(db.sequelize, t, timeouts);
+    return work(t);
+  });
+}
+
+/** Whether a table has a column (a cell may be behind the mover's schema, or past it). */
+export async function hasColumn(db: DatabaseHandle, table: string, column: string): Promise<boolean> {
+  const qi = db.sequelize.getQueryInterface();
+  if (!(await qi.tableExists(table))) return false;
+  const columns = await qi.describeTable(table);
+  return column in columns;
+}

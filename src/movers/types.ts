@@ -1,0 +1,49 @@
+import type { CellMapping } from '../cells/mappings.js';
+import type { StatementTimeouts } from '../db/dialect.js';
+import type { DatabaseHandle } from '../db/registry.js';
+
+/** A row only an operator can unblock, with why. */
+export interface BlockedRow {
+  readonly id: number;
+  readonly reason: string;
+}
+
+/** Everything one mover call on one cell works with. */
+export interface MoverContext {
+  readonly cell: CellMapping;
+  readonly cellDb: DatabaseHandle;
+  readonly apiDb: DatabaseHandle;
+  /** Per-batch lock and statement timeouts (PostgreSQL `SET LOCAL`, MariaDB session variables). */
+  readonly timeouts: StatementTimeouts;
+}
+
+/**
+ * One call's result, Nova's contract plus `blocked`: `found` candidates seen, `done` migrated
+ * (`found > 0 && done === 0` means the rest cannot be migrated by this mover), `blocked` rows that
+ * need an operator. `lastKey` is the keyset cursor: the next call continues after it.
+ */
+export interface MoverBatch {
+  readonly found: number;
+  readonly done: number;
+  readonly blocked: readonly BlockedRow[];
+  readonly lastKey: number;
+}
+
+/** What a cell's schema says about a mover: run it, nothing to do (already contracted), or not yet. */
+export type Readiness = { readonly state: 'ready' } | { readonly state: 'finished' } | { readonly state: 'behind'; readonly reason: string };
+
+/**
+ * An online data migration: batched, idempotent, resumable, safe to kill at any instant and to run
+ * twice at once. One module per mover in `movers/`, registered in order in `movers/index.ts`.
+ */
+export interface Mover {
+  /** Unique; shown in the `Migration` column. */
+  readonly name: string;
+  readonly description: string;
+  /** Whether this cell's schema lets the mover run. */
+  readiness(ctx: MoverContext): Promise<Readiness>;
+  /** Migrates at most `count` rows with keys above `after`, in short transactions. */
+  migrate(ctx: MoverContext, count: number, after: number): Promise<MoverBatch>;
+  /** Counts without writing (for `--dry-run` and progress bars): rows left, and how many of them are blocked. */
+  estimate(ctx: MoverContext): Promise<{ readonly remaining: number; readonly blocked: number }>;
+}

@@ -1,0 +1,56 @@
+import type { SessionConnection } from '../../db/dialect.js';
+import type { Dialect } from '../../url.js';
+import type { ParsedStatement } from '../sql.js';
+import type { ProbeFacts } from './types.js';
+
+/** A statement to replay, as a migration sent it. */
+export interface ProbeInput {
+  readonly sql: string;
+  readonly bind: unknown;
+  readonly parsed: ParsedStatement;
+}
+
+/** The facts of each statement, in order; `stoppedAt` when the replay could not go on. */
+export interface ProbeOutcome {
+  readonly facts: ReadonlyArray<ProbeFacts | undefined>;
+  readonly stoppedAt?: { readonly index: number; readonly message: string };
+}
+
+/**
+ * Replays the statements of a line, in order, on an empty scratch database of one dialect, and
+ * records what the server shows about each one. One module per dialect.
+ */
+export interface DialectProbe {
+  readonly dialect: Dialect;
+  replay(session: SessionConnection, statements: readonly ProbeInput[]): Promise<ProbeOutcome>;
+}
+
+/** Bind parameters the driver can take again: an array, or none. */
+export function replayParams(bind: unknown): unknown[] | undefined | false {
+  if (bind === undefined || bind === null) return undefined;
+  return Array.isArray(bind) ? bind : false;
+}
+
+/** The driver's numeric error code (MariaDB errno), through our wrappers' `cause` chain. */
+export function driverErrno(error: unknown): number | undefined {
+  let e: unknown = error;
+  for (let depth = 0; depth < 6 && e && typeof e === 'object'; depth++) {
+    const errno = (e as { errno?: unknown }).errno;
+    if (typeof errno === 'number') return errno;
+    const next = (e as { cause?: unknown; original?: unknown; parent?: unknown }).original ?? (e as { parent?: unknown }).parent ?? (e as { cause?: unknown }).cause;
+    if (next === e) break;
+    e = next;
+  }
+  return undefined;
+}
+
+/** The driver's own message, without our wrappers' additions. */
+export function driverMessage(error: unknown): string {
+  let e: unknown = error;
+  for (let depth = 0; depth < 6 && e && typeof e === 'object'; depth++) {
+    const next = (e as { original?: unknown }).original ?? (e as { parent?: unknown }).parent ?? (e as { cause?: unknown }).cause;
+    if (!next || next === e) break;
+    e = next;
+  }
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,116 @@
+import { pathToFileURL } from 'node:url';
+import { dialectFor } from '../db/dialects.js';
+import { DirtyLedgerError, InvalidInputError, LedgerIntegrityError } from '../errors.js';
+import { listMigrationFiles, type MigrationFile, type MigrationLine, resolveVersion } from '../migrate/lines.js';
+import { type CapturedStatement, type LineTarget, lineStatus, syncLine } from '../migrate/migrator.js';
+import type { DatabaseUrl } from '../url.js';
+import { serverIdentity, withScratchDatabase } from './scratch.js';
+import { splitStatements } from './sql.js';
+
+/** One pending migration and the SQL it would send. */
+export interface PreviewedMigration {
+  readonly name: string;
+  /** Whether it runs in one transaction with its ledger row (PostgreSQL, unless it opts out). */
+  readonly transactional: boolean;
+  readonly statements: readonly string[];
+}
+
+/** What `sync --dry-run` shows for one database. */
+export interface LinePreview {
+  readonly line: MigrationLine['id'];
+  readonly label: string;
+  /** Masked. */
+  readonly database: string;
+  readonly from: string | null;
+  readonly to: string | null;
+  readonly migrations: readonly PreviewedMigration[];
+}
+
+/**
+ * Rehearsals shared by the databases of one preview run: databases on one server at the same
+ * version would send the same SQL, so one scratch database serves them all.
+ */
+export type PreviewCache = Map<string, Promise<{ scratchName: string; migrations: PreviewedMigration[] }>>;
+
+export interface PreviewOptions {
+  /** Where the scratch database is made. @default the server of the database previewed */
+  readonly scratchServer?: DatabaseUrl | undefined;
+  readonly cache?: PreviewCache | undefined;
+}
+
+function refuseProblems(problems: Awaited<ReturnType<typeof lineStatus>>['problems']): void {
+  const first = problems[0];
+  if (!first) return;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''}; see 'status')` : '';
+  const ErrorClass = first.kind === 'dirty' ? DirtyLedgerError : LedgerIntegrityError;
+  throw new ErrorClass(`${first.message}${more}; a sync would refuse, so there is nothing to preview`);
+}
+
+async function isTransactional(file: MigrationFile, transactionalDdl: boolean): Promise<boolean> {
+  if (!transactionalDdl) return false;
+  const mod = (await import(pathToFileURL(file.path).href)) as { transactional?: unknown };
+  return mod.transactional !== false;
+}
+
+const asText = (s: CapturedStatement): string[] => splitStatements(s.sql).map((sql) => (s.bind === undefined ? sql : `${sql} -- bind: ${JSON.stringify(s.bind)}`));
+
+async function rehearse(
+  target: LineTarget,
+  server: DatabaseUrl,
+  from: string | null,
+  goal: MigrationFile,
+  pending: readonly MigrationFile[],
+): Promise<{ scratchName: string; migrations: PreviewedMigration[] }> {
+  return withScratchDatabase(server, `preview_${target.line.id}`, async (scratch) => {
+    const scratchTarget: LineTarget = { registry: scratch.registry, url: scratch.url, line: target.line, label: `scratch copy of ${target.label}`, config: target.config };
+    if (from !== null) await syncLine(scratchTarget, from);
+    const captured = new Map<string, string[]>(pending.map((f) => [f.name, []]));
+    await syncLine(scratchTarget, goal.name, { onStatement: (migration, statement) => captured.get(migration)?.push(...asText(statement)) });
+    const transactionalDdl = dialectFor(server.dialect).transactionalDdl;
+    const migrations: PreviewedMigration[] = [];
+    for (const f of pending) migrations.push({ name: f.name, transactional: await isTransactional(f, transactionalDdl), statements: captured.get(f.name) ?? [] });
+    return { scratchName: scratch.name, migrations };
+  });
+}
+
+/**
+ * The SQL that `sync` would send to one database, per pending migration, without changing it: the
+ * database is only read (its ledger), and the pending migrations are rehearsed on a scratch
+ * database on the same server, brought first to the database's current version, then dropped.
+ * Refuses what `sync` would refuse (a dirty or inconsistent ledger, an unknown VERSION, a
+ * downgrade). A blocker migration passes on the empty scratch database: `upgrade check` says
+ * whether it would pass on the real one.
+ */
+export async function previewLine(target: LineTarget, version?: string, options: PreviewOptions = {}): Promise<LinePreview> {
+  const { line } = target;
+  const files = listMigrationFiles(line);
+  const goal = version !== undefined ? resolveVersion(line, files, version) : files.at(-1);
+  const status = await lineStatus(target);
+  refuseProblems(status.problems);
+  const from = status.current;
+  if (goal && from !== null && goal.name < from) {
+    throw new InvalidInputError(
+      `cannot go back to ${line.title} version ${goal.name}: ${target.label} is at ${from} and cellsdb does not downgrade (as Nova); restore a backup to go back`,
+    );
+  }
+  const applied = new Set(status.migrations.filter((m) => m.state === 'applied').map((m) => m.name));
+  const pending = files.filter((f) => !applied.has(f.name) && goal !== undefined && f.number <= goal.number);
+  const base = { line: line.id, label: target.label, database: target.url.masked, from };
+  if (!goal || pending.length === 0) return { ...base, to: from, migrations: [] };
+
+  const server = options.scratchServer ?? target.url;
+  if (server.dialect !== target.url.dialect) {
+    throw new InvalidInputError(`the scratch server for a preview of ${target.url.masked} must be ${target.url.dialect}, not ${server.dialect}`);
+  }
+  const key = `${serverIdentity(server)}|${line.directory}|${from ?? ''}|${goal.name}`;
+  const cache = options.cache;
+  let rehearsal = cache?.get(key);
+  if (!rehearsal) {
+    rehearsal = rehearse(target, server, from, goal, pending);
+    cache?.set(key, rehearsal);
+  }
+  const { scratchName, migrations } = await rehearsal;
+  // Catalog queries name the database they run in: show the real one, not the scratch copy.
+  const real = (sql: string) => sql.split(scratchName).join(target.url.database);
+  return { ...base, to: goal.name, migrations: migrations.map((m) => ({ ...m, statements: m.statements.map(real) })) };
+}

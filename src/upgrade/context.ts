@@ -1,0 +1,126 @@
+import pLimit from 'p-limit';
+import { QueryTypes } from 'sequelize';
+import { CELL0_UUID, type CellMapping, cellLabel, type HostMapping, MappingStore } from '../cells/mappings.js';
+import { cellDatabaseUrl, targetCell } from '../cells/targeting.js';
+import type { Config } from '../config.js';
+import type { StatementTimeouts } from '../db/dialect.js';
+import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
+import { isMissingTable } from '../db/translate-error.js';
+import type { MigrationLine } from '../migrate/lines.js';
+import { type LineStatus, lineStatus } from '../migrate/migrator.js';
+import type { LineId } from '../migrate/types.js';
+import type { Mover, MoverContext } from '../movers/types.js';
+import type { ServiceGroupApi } from '../servicegroup/api.js';
+import type { DatabaseUrl } from '../url.js';
+
+/** What `upgrade check` needs to know. */
+export interface UpgradeCheckOptions {
+  readonly registry: ConnectionRegistry;
+  /** The API database, connected. */
+  readonly api: DatabaseHandle;
+  readonly apiUrl: DatabaseUrl;
+  /** Resolves compute nodes that know their host only through their service (as discover_hosts does). */
+  readonly serviceGroup: ServiceGroupApi;
+  readonly lines: Readonly<Record<LineId, MigrationLine>>;
+  /** The version each line must have reached (a name or number). @default the head of the line */
+  readonly apiVersion?: string | undefined;
+  readonly cellVersion?: string | undefined;
+  readonly config: Pick<Config, 'lockTimeoutMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
+  readonly movers: readonly Mover[];
+  /** Timeouts of the movers' counting queries. */
+  readonly timeouts: StatementTimeouts;
+  /** Cells looked at once. @default 4 */
+  readonly concurrency?: number | undefined;
+}
+
+/** What one cell looked like. `error` is set when its database could not be reached. */
+export interface CellFacts {
+  readonly cell: CellMapping;
+  readonly error?: string;
+  readonly status?: LineStatus;
+  readonly statusError?: string;
+  /** Compute hosts of the cell (its live compute nodes' hosts); cell0 has none. */
+  readonly computeHosts?: readonly string[];
+  readonly computeHostsError?: string;
+  /** Per mover: rows left and how many of them need an operator, or why it cannot tell. */
+  readonly movers: ReadonlyArray<{ readonly mover: string; readonly remaining: number; readonly blocked: number; readonly behind?: string; readonly error?: string }>;
+}
+
+/** Everything the checks read, gathered once: the API database and every mapped cell. */
+export interface UpgradeFacts {
+  readonly cells: readonly CellMapping[];
+  readonly hostMappings: readonly HostMapping[];
+  readonly apiStatus: LineStatus;
+  readonly perCell: readonly CellFacts[];
+}
+
+async function computeHosts(handle: DatabaseHandle, cell: CellMapping, serviceGroup: ServiceGroupApi): Promise<string[]> {
+  const nodes = await handle.run((s) =>
+    s.query<{ host: string | null; service_id: number | null }>('SELECT DISTINCT host, service_id FROM compute_nodes WHERE deleted = 0', { type: QueryTypes.SELECT }),
+  );
+  // A node not yet backfilled knows its host only through its service (as discover_hosts reads it).
+  const legacy = nodes.filter((n) => n.host === null && n.service_id !== null).map((n) => Number(n.service_id));
+  const viaService = legacy.length > 0 ? [...(await serviceGroup.hostsByServiceId(cell, legacy)).values()] : [];
+  return [...new Set([...nodes.map((n) => n.host), ...viaService].filter((h): h is string => h !== null))].sort();
+}
+
+async function moverFacts(options: UpgradeCheckOptions, ctx: MoverContext): Promise<CellFacts['movers']> {
+  const out: Array<CellFacts['movers'][number]> = [];
+  for (const mover of options.movers) {
+    try {
+      const readiness = await mover.readiness(ctx);
+      if (readiness.state === 'finished') out.push({ mover: mover.name, remaining: 0, blocked: 0 });
+      else if (readiness.state === 'behind') out.push({ mover: mover.name, remaining: 0, blocked: 0, behind: readiness.reason });
+      else out.push({ mover: mover.name, ...(await mover.estimate(ctx)) });
+    } catch (error) {
+      out.push({ mover: mover.name, remaining: 0, blocked: 0, error: (error as Error).message });
+    }
+  }
+  return out;
+}
+
+async function cellFacts(options: UpgradeCheckOptions, cell: CellMapping): Promise<CellFacts> {
+  let handle: DatabaseHandle;
+  try {
+    cellDatabaseUrl(cell);
+    handle = targetCell(options.registry, cell);
+    await handle.run((s) => s.authenticate());
+  } catch (error) {
+    return { cell, error: (error as Error).message, movers: [] };
+  }
+  const facts: { status?: LineStatus; statusError?: string; computeHosts?: string[]; computeHostsError?: string } = {};
+  try {
+    facts.status = await lineStatus({ registry: options.registry, url: handle.url, line: options.lines.cell, label: `cell '${cellLabel(cell)}'`, config: options.config });
+  } catch (error) {
+    facts.statusError = (error as Error).message;
+  }
+  if (cell.uuid !== CELL0_UUID) {
+    try {
+      facts.computeHosts = await computeHosts(handle, cell, options.serviceGroup);
+    } catch (error) {
+      // A cell database never synced has no compute_nodes: it has no hosts (its schema check fails).
+      if (isMissingTable(error)) facts.computeHosts = [];
+      else facts.computeHostsError = (error as Error).message;
+    }
+  }
+  const movers = await moverFacts(options, { cell, cellDb: handle, apiDb: options.api, timeouts: options.timeouts });
+  return { cell, ...facts, movers };
+}
+
+/** Reads the API database and every mapped cell, `concurrency` cells at a time. Read-only. */
+export async function gatherUpgradeFacts(options: UpgradeCheckOptions): Promise<UpgradeFacts> {
+  const store = new MappingStore(options.api.sequelize);
+  const apiStatus = await lineStatus({ registry: options.registry, url: options.apiUrl, line: options.lines.api, label: 'API database', config: options.config });
+  let cells: CellMapping[] = [];
+  let hostMappings: HostMapping[] = [];
+  try {
+    cells = await options.api.run(() => store.listCells());
+    hostMappings = await options.api.run(() => store.hostMappings());
+  } catch (error) {
+    // An API database never synced maps nothing: the checks say so (and that its schema is behind).
+    if (!isMissingTable(error)) throw error;
+  }
+  const limit = pLimit(Math.max(1, options.concurrency ?? 4));
+  const perCell = await Promise.all(cells.map((cell) => limit(() => cellFacts(options, cell))));
+  return { cells, hostMappings, apiStatus, perCell };
+}

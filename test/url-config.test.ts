@@ -1,0 +1,414 @@
+// Library-level tests of URL parsing, masking and configuration resolution: no database needed.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import anyTest, { type TestFn } from 'ava';
+import { ENV, requireApiDb, requireCellDb, resolveConfig } from '../src/config.js';
+import { ExitCode, InvalidInputError } from '../src/errors.js';
+import { type DatabaseUrl, maskUrl, maskUrlsInText, parseDatabaseUrl, withDatabase } from '../src/url.js';
+
+interface Ctx {
+  /** A fresh folder for this test's config files, removed when the test ends. */
+  dir: string;
+}
+
+const test = anyTest as TestFn<Ctx>;
+
+test.beforeEach((t) => {
+  t.context.dir = mkdtempSync(join(tmpdir(), 'cellsdb-url-config-'));
+});
+
+test.afterEach.always((t) => {
+  rmSync(t.context.dir, { recursive: true, force: true });
+});
+
+function writeConf(t: { context: Ctx }, text: string, name = 'nova.conf'): string {
+  const path = join(t.context.dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+type Expected = Pick<DatabaseUrl, 'dialect' | 'host' | 'port' | 'database' | 'username' | 'password' | 'socketPath'>;
+
+function parts(url: DatabaseUrl): Expected {
+  const { dialect, host, port, database, username, password, socketPath } = url;
+  return { dialect, host, port, database, username, password, socketPath };
+}
+
+// ---------------------------------------------------------------------------------------------
+// parseDatabaseUrl: every spelling nova.conf uses
+
+const SPELLINGS: ReadonlyArray<[string, string, Expected]> = [
+  [
+    'mysql+pymysql (the nova.conf default)',
+    'mysql+pymysql://nova:NOVA_DBPASS@controller/nova',
+    { dialect: 'mysql', host: 'controller', port: 3306, database: 'nova', username: 'nova', password: 'NOVA_DBPASS', socketPath: undefined },
+  ],
+  [
+    'postgresql+psycopg2 with a port',
+    'postgresql+psycopg2://nova:pw@db.example.org:6432/nova_api',
+    { dialect: 'postgres', host: 'db.example.org', port: 6432, database: 'nova_api', username: 'nova', password: 'pw', socketPath: undefined },
+  ],
+  [
+    'postgresql',
+    'postgresql://nova:pw@10.0.0.5/nova_cell0',
+    { dialect: 'postgres', host: '10.0.0.5', port: 5432, database: 'nova_cell0', username: 'nova', password: 'pw', socketPath: undefined },
+  ],
+  [
+    'postgres (libpq short scheme), no credentials',
+    'postgres://pg-host/nova',
+    { dialect: 'postgres', host: 'pg-host', port: 5432, database: 'nova', username: undefined, password: undefined, socketPath: undefined },
+  ],
+  [
+    'mysql with a port and user only',
+    'mysql://nova@db1:3307/nova',
+    { dialect: 'mysql', host: 'db1', port: 3307, database: 'nova', username: 'nova', password: undefined, socketPath: undefined },
+  ],
+  [
+    'mariadb',
+    'mariadb://nova:pw@maria/nova',
+    { dialect: 'mysql', host: 'maria', port: 3306, database: 'nova', username: 'nova', password: 'pw', socketPath: undefined },
+  ],
+  [
+    'scheme in capitals',
+    'MySQL+PyMySQL://nova:pw@db/nova',
+    { dialect: 'mysql', host: 'db', port: 3306, database: 'nova', username: 'nova', password: 'pw', socketPath: undefined },
+  ],
+  [
+    '%-encoded password (@, /, :, % and space)',
+    'mysql+pymysql://nova:p%40ss%2Fw%3Ard%25%20x@db/nova',
+    { dialect: 'mysql', host: 'db', port: 3306, database: 'nova', username: 'nova', password: 'p@ss/w:rd% x', socketPath: undefined },
+  ],
+  [
+    '?charset=utf8 (as nova.conf usually has)',
+    'mysql+pymysql://nova:pw@db:3306/nova?charset=utf8',
+    { dialect: 'mysql', host: 'db', port: 3306, database: 'nova', username: 'nova', password: 'pw', socketPath: undefined },
+  ],
+  [
+    'unix_socket with localhost',
+    'mysql+pymysql://nova:pw@localhost/nova?unix_socket=/var/run/mysqld/mysqld.sock&charset=utf8',
+    { dialect: 'mysql', host: 'localhost', port: 3306, database: 'nova', username: 'nova', password: 'pw', socketPath: '/var/run/mysqld/mysqld.sock' },
+  ],
+  [
+    'unix_socket with no host (SQLAlchemy spelling)',
+    'mysql+pymysql://nova:pw@/nova?unix_socket=/var/run/mysqld/mysqld.sock',
+    {
+      dialect: 'mysql',
+      host: '/var/run/mysqld/mysqld.sock',
+      port: 3306,
+      database: 'nova',
+      username: 'nova',
+      password: 'pw',
+      socketPath: '/var/run/mysqld/mysqld.sock',
+    },
+  ],
+  [
+    'PostgreSQL socket directory in ?host=',
+    'postgresql://nova:pw@/nova?host=/var/run/postgresql',
+    { dialect: 'postgres', host: '/var/run/postgresql', port: 5432, database: 'nova', username: 'nova', password: 'pw', socketPath: '/var/run/postgresql' },
+  ],
+  [
+    'IPv6 host in brackets',
+    'mariadb://nova:pw@[::1]:3307/nova',
+    { dialect: 'mysql', host: '::1', port: 3307, database: 'nova', username: 'nova', password: 'pw', socketPath: undefined },
+  ],
+];
+
+for (const [title, raw, expected] of SPELLINGS) {
+  test(`parseDatabaseUrl: ${title}`, (t) => {
+    const url = parseDatabaseUrl(raw);
+    t.deepEqual(parts(url), expected);
+    t.is(url.raw, raw);
+    t.true(Object.isFrozen(url));
+    if (expected.password !== undefined) {
+      t.is(url.masked, raw.replace(/:[^:@/]+@/, ':****@'), 'the masked form is the URL with the password replaced');
+      t.false(url.masked.includes(expected.password));
+    } else {
+      t.is(url.masked, raw);
+    }
+  });
+}
+
+test('parseDatabaseUrl: surrounding white space (from an INI value) is dropped', (t) => {
+  const url = parseDatabaseUrl('  postgresql://nova:pw@db/nova \n');
+  t.is(url.host, 'db');
+  t.is(url.database, 'nova');
+  t.is(url.raw, 'postgresql://nova:pw@db/nova');
+});
+
+const INVALID: ReadonlyArray<[string, string, RegExp]> = [
+  ['no scheme', 'nova:s3cr3t-pw@db/nova', /malformed database URL/],
+  ['scheme without //', 'mysql+pymysql//nova:s3cr3t-pw@db/nova', /malformed database URL/],
+  ['unknown scheme', 'oracle://nova:s3cr3t-pw@db/nova', /unsupported database URL scheme 'oracle'/],
+  ['sqlite (not a server)', 'sqlite:///nova.sqlite', /unsupported database URL scheme 'sqlite'/],
+  ['no database', 'mysql://nova:s3cr3t-pw@db/', /names no database/],
+  ['no path at all', 'postgresql://nova:s3cr3t-pw@db', /names no database/],
+  ['database with a slash', 'postgresql://nova:s3cr3t-pw@db/a/b', /invalid database name/],
+  ['port out of range', 'mysql://nova:s3cr3t-pw@db:99999/nova', /malformed database URL|invalid port/],
+  ['port not a number', 'mysql://nova:s3cr3t-pw@db:abc/nova', /malformed database URL|invalid port/],
+  ['bad %-encoding in the password', 'mysql://nova:s3cr3t-pw%zz@db/nova', /malformed password encoding/],
+  ['unencoded # in the password', 'mysql://nova:s3cr3t-pw#1@db/nova', /malformed database URL/],
+  ['empty string', '', /malformed database URL/],
+];
+
+for (const [title, raw, message] of INVALID) {
+  test(`parseDatabaseUrl refuses ${title}: InvalidInputError (127), password not in the message`, (t) => {
+    const error = t.throws(() => parseDatabaseUrl(raw), { instanceOf: InvalidInputError, message });
+    t.is(error?.exitCode, ExitCode.invalidInput);
+    t.false(error?.message.includes('s3cr3t'), `message leaks the password: ${error?.message}`);
+  });
+}
+
+test('withDatabase keeps server, credentials and query, and swaps only the database', (t) => {
+  const api = parseDatabaseUrl('mysql+pymysql://nova:p%40ss@db:3307/nova_api?charset=utf8');
+  const cell0 = withDatabase(api, 'nova_cell0');
+  t.deepEqual(parts(cell0), { ...parts(api), database: 'nova_cell0' });
+  t.is(cell0.raw, 'mysql+pymysql://nova:p%40ss@db:3307/nova_cell0?charset=utf8');
+  t.is(cell0.masked, 'mysql+pymysql://nova:****@db:3307/nova_cell0?charset=utf8');
+});
+
+test('withDatabase works on a socket URL without a host', (t) => {
+  const api = parseDatabaseUrl('mysql+pymysql://nova:pw@/nova_api?unix_socket=/run/mysqld/mysqld.sock');
+  const cell0 = withDatabase(api, 'nova_cell0');
+  t.is(cell0.database, 'nova_cell0');
+  t.is(cell0.socketPath, '/run/mysqld/mysqld.sock');
+  t.is(cell0.password, 'pw');
+  t.is(cell0.raw, 'mysql+pymysql://nova:pw@/nova_cell0?unix_socket=/run/mysqld/mysqld.sock');
+});
+
+// ---------------------------------------------------------------------------------------------
+// maskUrl
+
+const MASKS: ReadonlyArray<[string, string, string]> = [
+  ['user:pass', 'mysql+pymysql://nova:NOVA_DBPASS@controller/nova', 'mysql+pymysql://nova:****@controller/nova'],
+  ['user only stays untouched', 'postgresql://nova@db:5432/nova', 'postgresql://nova@db:5432/nova'],
+  ['no user-info stays untouched', 'postgresql://db/nova?sslmode=require', 'postgresql://db/nova?sslmode=require'],
+  ['URL-encoded password', 'mysql://nova:p%40ss%2Fword@db/nova', 'mysql://nova:****@db/nova'],
+  ['empty user, password given', 'mysql://:pw@db/nova', 'mysql://:****@db/nova'],
+  ['password with a colon', 'mysql://nova:a:b:c@db/nova', 'mysql://nova:****@db/nova'],
+  [
+    'secrets in the query string, other parameters kept',
+    'postgresql://nova@db/nova?sslmode=require&password=hunter2&api_key=k3y&token=t0k&charset=utf8',
+    'postgresql://nova@db/nova?sslmode=require&password=****&api_key=****&token=****&charset=utf8',
+  ],
+  ['multi-host transport URL: both hosts kept, both passwords masked', 'rabbit://u:p@h1,u2:p2@h2/', 'rabbit://u:****@h1,u2:****@h2/'],
+  [
+    'multi-host with ports and a vhost',
+    'rabbit://nova:pw1@mq1:5672,nova:pw2@mq2:5672,nova:pw3@mq3:5672/nova',
+    'rabbit://nova:****@mq1:5672,nova:****@mq2:5672,nova:****@mq3:5672/nova',
+  ],
+  ['unencoded @ in the password', 'mysql+pymysql://nova:p@ss@db/nova', 'mysql+pymysql://nova:****@db/nova'],
+  ['unencoded / in the password', 'mysql+pymysql://nova:pa/ss@db/nova', 'mysql+pymysql://nova:****@db/nova'],
+  ['unencoded ? in the password', 'mysql+pymysql://nova:pa?ss@db/nova', 'mysql+pymysql://nova:****@db/nova'],
+  ['unencoded # in the password', 'mysql+pymysql://nova:pa#ss@db/nova', 'mysql+pymysql://nova:****@db/nova'],
+  ['unencoded @ and / together', 'mysql://nova:a@b/c@db/nova', 'mysql://nova:****@db/nova'],
+  ['not a URL is returned unchanged', 'just some text: no scheme', 'just some text: no scheme'],
+];
+
+for (const [title, input, expected] of MASKS) {
+  test(`maskUrl: ${title}`, (t) => {
+    t.is(maskUrl(input), expected);
+  });
+}
+
+test('maskUrl: a multi-host URL with unencoded @ and / in a password leaks neither password', (t) => {
+  const masked = maskUrl('rabbit://u:p/x@h1,u2:p@2@h2/vhost');
+  t.false(masked.includes('p/x'));
+  t.false(masked.includes('p@2'));
+  t.true(masked.startsWith('rabbit://u:****@h1,'));
+  t.true(masked.endsWith('@h2/vhost'));
+});
+
+test('maskUrl is idempotent', (t) => {
+  const once = maskUrl('rabbit://u:p@h1,u2:p2@h2/?password=x');
+  t.is(maskUrl(once), once);
+});
+
+test('maskUrlsInText masks every URL inside free text and keeps the rest', (t) => {
+  const text =
+    "connect to 'mysql+pymysql://nova:s3cr3t@db/nova' failed; fallback postgresql://u:pw2@h/db?password=pw3 (see rabbit://a:pw4@h1,b:pw5@h2/)";
+  const masked = maskUrlsInText(text);
+  for (const secret of ['s3cr3t', 'pw2', 'pw3', 'pw4', 'pw5']) t.false(masked.includes(secret), `${secret} leaked: ${masked}`);
+  t.is(
+    masked,
+    "connect to 'mysql+pymysql://nova:****@db/nova' failed; fallback postgresql://u:****@h/db?password=**** (see rabbit://a:****@h1,b:****@h2/)",
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// resolveConfig: precedence flag > environment > config file
+
+const FILE_API = 'mysql+pymysql://nova:filepw@file-api-host/nova_api?charset=utf8';
+const FILE_DB = 'mysql+pymysql://nova:filepw@file-cell-host/nova';
+const NOVA_CONF = `[DEFAULT]
+debug = true
+
+[api_database]
+connection = ${FILE_API}
+
+[database]
+# the cell database
+connection = ${FILE_DB}
+max_pool_size = 10
+`;
+
+test('config: a nova.conf-style file gives both URLs, recorded as from the config file', (t) => {
+  const configFile = writeConf(t, NOVA_CONF);
+  const config = resolveConfig({ configFile, env: {} });
+  t.is(config.apiDb?.host, 'file-api-host');
+  t.is(config.apiDb?.database, 'nova_api');
+  t.is(config.apiDb?.password, 'filepw');
+  t.is(config.db?.host, 'file-cell-host');
+  t.is(config.db?.database, 'nova');
+  t.deepEqual(config.sources, { apiDb: 'config file', db: 'config file' });
+});
+
+test('config: the environment beats the config file, setting by setting', (t) => {
+  const configFile = writeConf(t, NOVA_CONF);
+  const config = resolveConfig({ configFile, env: { [ENV.apiDb]: 'postgresql://env@env-api/nova_api' } });
+  t.is(config.apiDb?.host, 'env-api');
+  t.is(config.apiDb?.dialect, 'postgres');
+  t.is(config.db?.host, 'file-cell-host', 'the cell URL still comes from the file');
+  t.deepEqual(config.sources, { apiDb: 'environment', db: 'config file' });
+});
+
+test('config: a flag beats the environment and the config file', (t) => {
+  const configFile = writeConf(t, NOVA_CONF);
+  const config = resolveConfig({
+    configFile,
+    apiDb: 'mariadb://flag@flag-api/nova_api',
+    db: 'postgresql://flag@flag-cell/nova',
+    env: { [ENV.apiDb]: 'postgresql://env@env-api/nova_api', [ENV.db]: 'postgresql://env@env-cell/nova' },
+  });
+  t.is(config.apiDb?.host, 'flag-api');
+  t.is(config.db?.host, 'flag-cell');
+  t.deepEqual(config.sources, { apiDb: 'flag', db: 'flag' });
+});
+
+test('config: the environment alone, and an empty flag does not hide it', (t) => {
+  const config = resolveConfig({
+    apiDb: '  ',
+    env: { [ENV.apiDb]: 'postgresql://env@env-api/nova_api', [ENV.db]: 'mysql://env@env-cell/nova' },
+  });
+  t.is(config.apiDb?.host, 'env-api');
+  t.is(config.db?.host, 'env-cell');
+  t.deepEqual(config.sources, { apiDb: 'environment', db: 'environment' });
+});
+
+test('config: nothing configured leaves both URLs unset and no sources', (t) => {
+  const config = resolveConfig({ env: {} });
+  t.is(config.apiDb, undefined);
+  t.is(config.db, undefined);
+  t.deepEqual(config.sources, {});
+});
+
+test('config: a file with only [database] sets only the cell URL', (t) => {
+  const configFile = writeConf(t, `[database]\nconnection = ${FILE_DB}\n`);
+  const config = resolveConfig({ configFile, env: {} });
+  t.is(config.apiDb, undefined);
+  t.is(config.db?.host, 'file-cell-host');
+  t.deepEqual(config.sources, { db: 'config file' });
+});
+
+test('config: the resolved configuration is frozen', (t) => {
+  const config = resolveConfig({ env: {} });
+  t.true(Object.isFrozen(config));
+  t.true(Object.isFrozen(config.sources));
+});
+
+test('config: a bad URL in the file is invalid input, with the password masked', (t) => {
+  const configFile = writeConf(t, '[api_database]\nconnection = oracle://nova:s3cr3t-pw@db/nova\n');
+  const error = t.throws(() => resolveConfig({ configFile, env: {} }), { instanceOf: InvalidInputError, message: /unsupported database URL scheme/ });
+  t.false(error?.message.includes('s3cr3t-pw'));
+});
+
+test('config: a bad URL in the environment is invalid input', (t) => {
+  t.throws(() => resolveConfig({ env: { [ENV.db]: 'not a url' } }), { instanceOf: InvalidInputError, message: /malformed database URL/ });
+});
+
+test('config: a missing config file is invalid input naming the file and ENOENT', (t) => {
+  const configFile = join(t.context.dir, 'missing.conf');
+  const error = t.throws(() => resolveConfig({ configFile, env: {} }), { instanceOf: InvalidInputError });
+  t.is(error?.exitCode, ExitCode.invalidInput);
+  t.true(error?.message.includes(configFile));
+  t.regex(error?.message ?? '', /ENOENT/);
+});
+
+test('config: a config file that is a directory is invalid input (EISDIR)', (t) => {
+  const error = t.throws(() => resolveConfig({ configFile: t.context.dir, env: {} }), { instanceOf: InvalidInputError });
+  t.regex(error?.message ?? '', /EISDIR/);
+});
+
+test('config: requireApiDb / requireCellDb name every way to configure the database', (t) => {
+  const config = resolveConfig({ env: {} });
+  const api = t.throws(() => requireApiDb(config), { instanceOf: InvalidInputError });
+  for (const way of ['--api-db', ENV.apiDb, '--config-file', '[api_database] connection', '--embedded']) {
+    t.true(api?.message.includes(way), `API message names ${way}: ${api?.message}`);
+  }
+  const cell = t.throws(() => requireCellDb(config), { instanceOf: InvalidInputError });
+  for (const way of ['--db', ENV.db, '--config-file', '[database] connection', '--embedded']) {
+    t.true(cell?.message.includes(way), `cell message names ${way}: ${cell?.message}`);
+  }
+  const configured = resolveConfig({ env: { [ENV.apiDb]: 'postgresql://a@h/api', [ENV.db]: 'postgresql://a@h/cell' } });
+  t.is(requireApiDb(configured).database, 'api');
+  t.is(requireCellDb(configured).database, 'cell');
+});
+
+// ---------------------------------------------------------------------------------------------
+// resolveConfig: timeouts
+
+test('config: timeout defaults', (t) => {
+  const config = resolveConfig({ env: {} });
+  t.is(config.lockTimeoutMs, 60_000);
+  t.is(config.ddlLockTimeoutMs, 10_000);
+  t.is(config.statementTimeoutMs, 600_000);
+  t.is(config.connectTimeoutMs, 10_000);
+});
+
+test('config: timeouts are given in seconds and kept in milliseconds', (t) => {
+  const config = resolveConfig({
+    env: {},
+    lockTimeoutSeconds: 1.5,
+    ddlLockTimeoutSeconds: 2,
+    statementTimeoutSeconds: 30,
+    connectTimeoutSeconds: 0.25,
+  });
+  t.is(config.lockTimeoutMs, 1500);
+  t.is(config.ddlLockTimeoutMs, 2000);
+  t.is(config.statementTimeoutMs, 30_000);
+  t.is(config.connectTimeoutMs, 250);
+});
+
+test('config: zero is allowed where it means "no wait" or "no limit", refused elsewhere', (t) => {
+  const config = resolveConfig({ env: {}, lockTimeoutSeconds: 0, statementTimeoutSeconds: 0 });
+  t.is(config.lockTimeoutMs, 0);
+  t.is(config.statementTimeoutMs, 0);
+  t.throws(() => resolveConfig({ env: {}, ddlLockTimeoutSeconds: 0 }), { instanceOf: InvalidInputError, message: /--ddl-lock-timeout must be a positive/ });
+  t.throws(() => resolveConfig({ env: {}, connectTimeoutSeconds: 0 }), { instanceOf: InvalidInputError, message: /--connect-timeout must be a positive/ });
+});
+
+const BAD_TIMEOUTS: ReadonlyArray<[string, number]> = [
+  ['negative', -1],
+  ['NaN (a non-numeric flag)', Number.NaN],
+  ['infinite', Number.POSITIVE_INFINITY],
+];
+
+for (const [title, value] of BAD_TIMEOUTS) {
+  for (const [key, flag] of [
+    ['lockTimeoutSeconds', 'lock-timeout'],
+    ['ddlLockTimeoutSeconds', 'ddl-lock-timeout'],
+    ['statementTimeoutSeconds', 'statement-timeout'],
+    ['connectTimeoutSeconds', 'connect-timeout'],
+  ] as const) {
+    test(`config: ${title} --${flag} is invalid input naming the flag`, (t) => {
+      const error = t.throws(() => resolveConfig({ env: {}, [key]: value }), { instanceOf: InvalidInputError });
+      t.true(error?.message.startsWith(`--${flag} must be`), error?.message);
+      t.is(error?.exitCode, ExitCode.invalidInput);
+    });
+  }
+}
+
+test('config: a bad timeout is refused even when every URL is fine (validated before connecting)', (t) => {
+  const configFile = writeConf(t, NOVA_CONF);
+  t.throws(() => resolveConfig({ configFile, env: {}, lockTimeoutSeconds: -5 }), { instanceOf: InvalidInputError, message: /--lock-timeout/ });
+});
