@@ -8,12 +8,16 @@
  *  1. in a cell transaction, lock up to `count` live groups (keyset order, `FOR UPDATE SKIP LOCKED`:
  *     a second runner takes other groups instead of waiting or duplicating work) and read their live
  *     policies and members;
- *  2. in one API transaction, insert groups, policies and members, skipping what is already there
- *     (unique uuid, (group_id, policy), (group_id, instance_uuid)): a group copied by an earlier run
- *     that died before step 3 counts as done, and its rows are merged, not duplicated;
- *  3. after the API commit, read back which groups, policies and members are present in the API
- *     database, and soft-delete (deleted = id) only those cell rows, in the still-open cell
- *     transaction. A group is soft-deleted only when all its copied rows are confirmed.
+ *  2. in one API transaction, three set-based statements whose rows travel as bind parameters
+ *     (`DialectAdapter.boundRows`: PostgreSQL `unnest`, MariaDB `JSON_TABLE`) insert the groups,
+ *     then their policies and members joined to the API groups by uuid, skipping what is already
+ *     there (unique uuid, (group_id, policy), (group_id, instance_uuid)): a group copied by an
+ *     earlier run that died before step 3 counts as done, and rows added to it since are merged, not
+ *     duplicated. The same transaction then reads which of the batch's uuids the API database holds:
+ *     once it commits, those groups are confirmed, with every policy and member read in step 1
+ *     (each was inserted or matched an existing row by its unique key);
+ *  3. after the API commit, soft-delete (deleted = id) the confirmed groups and exactly the policy
+ *     and member rows read in step 1, in the still-open cell transaction.
  * A kill at any instant leaves either nothing, or an API copy whose source is still live (redone
  * idempotently by the next run), or the finished batch.
  *
@@ -31,7 +35,7 @@
 import type { Transaction } from 'sequelize';
 import type { DatabaseHandle } from '../src/db/registry.js';
 import { failpoint } from '../src/movers/failpoints.js';
-import { batchTransaction, hasColumn, select, write } from '../src/movers/sql.js';
+import { batchTransaction, hasColumn, inBound, select, selectBound, writeBound } from '../src/movers/sql.js';
 import type { Mover, MoverBatch, MoverContext } from '../src/movers/types.js';
 
 interface GroupRow {
@@ -40,91 +44,81 @@ interface GroupRow {
   project_id: string | null;
   uuid: string;
   name: string | null;
-  created_at: Date | null;
-  updated_at: Date | null;
+  created_at: string | null;
+  updated_at: string | null;
 }
 interface PolicyRow {
   id: number;
   policy: string | null;
   group_id: number;
-  created_at: Date | null;
-  updated_at: Date | null;
+  created_at: string | null;
+  updated_at: string | null;
 }
 interface MemberRow {
   id: number;
   instance_id: string | null;
   group_id: number;
-  created_at: Date | null;
-  updated_at: Date | null;
+  created_at: string | null;
+  updated_at: string | null;
 }
 
-const pairKey = (uuid: string, value: string | null): string => `${uuid}\u0000${value ?? ''}`;
+const TIMESTAMPS = [
+  { name: 'created_at', type: 'timestamp' },
+  { name: 'updated_at', type: 'timestamp' },
+] as const;
 
-/** Copies one batch into the API database in one transaction; returns what the API database now holds for these groups. */
-async function copyToApi(api: DatabaseHandle, ctx: MoverContext, groups: GroupRow[], policies: PolicyRow[], members: MemberRow[]) {
-  const uuidOf = new Map(groups.map((g) => [g.id, g.uuid]));
-  const uuids = groups.map((g) => g.uuid);
-  await batchTransaction(api, ctx.timeouts, async (t: Transaction) => {
-    await write(
-      api,
-      api.dialect.insertSkippingDuplicates('instance_groups', ['user_id', 'project_id', 'uuid', 'name', 'created_at', 'updated_at'], ':rows', 'uuid'),
-      { rows: groups.map((g) => [g.user_id, g.project_id, g.uuid, g.name, g.created_at, g.updated_at]) },
-      t,
-    );
-    const apiIds = new Map(
-      (await select<{ id: number; uuid: string }>(api, 'SELECT id, uuid FROM instance_groups WHERE uuid IN (:uuids)', { uuids }, t)).map((r) => [r.uuid, Number(r.id)]),
-    );
-    const apiId = (cellGroupId: number): number => apiIds.get(uuidOf.get(cellGroupId) as string) as number;
-    // The unique keys (group_id, policy) and (group_id, instance_uuid) never match a NULL, so a NULL
-    // policy or member copied by a run that died before the soft-delete would be copied again:
-    // leave out those whose group already has one.
-    const withNull = async (table: string, column: string): Promise<Set<number>> => {
-      const ids = [...new Set([...uuidOf.keys()].map(apiId))];
-      const rows = await select<{ group_id: number }>(api, `SELECT DISTINCT group_id FROM ${table} WHERE group_id IN (:ids) AND ${column} IS NULL`, { ids }, t);
-      return new Set(rows.map((r) => Number(r.group_id)));
-    };
-    const nullPolicyIn = policies.some((p) => p.policy === null) ? await withNull('instance_group_policy', 'policy') : new Set<number>();
-    const nullMemberIn = members.some((m) => m.instance_id === null) ? await withNull('instance_group_member', 'instance_uuid') : new Set<number>();
-    const newPolicies = policies.filter((p) => p.policy !== null || !nullPolicyIn.has(apiId(p.group_id)));
-    const newMembers = members.filter((m) => m.instance_id !== null || !nullMemberIn.has(apiId(m.group_id)));
-    if (newPolicies.length > 0) {
-      await write(
-        api,
-        api.dialect.insertSkippingDuplicates('instance_group_policy', ['policy', 'group_id', 'created_at', 'updated_at'], ':rows', 'group_id'),
-        { rows: newPolicies.map((p) => [p.policy, apiId(p.group_id), p.created_at, p.updated_at]) },
-        t,
-      );
-    }
-    if (newMembers.length > 0) {
-      await write(
-        api,
-        api.dialect.insertSkippingDuplicates('instance_group_member', ['instance_uuid', 'group_id', 'created_at', 'updated_at'], ':rows', 'group_id'),
-        { rows: newMembers.map((m) => [m.instance_id, apiId(m.group_id), m.created_at, m.updated_at]) },
-        t,
-      );
-    }
+/** A policy or member: its API group id, the value (policy name or instance uuid), timestamps. */
+type ChildRow = readonly [number, string | null, string | null, string | null];
+
+/**
+ * Inserts the groups' policies or members (API `table`, value column `column`). The unique keys
+ * (group_id, policy) and (group_id, instance_uuid) never match a NULL, so a NULL value is left out
+ * when its API group already has one: a run that died before the soft-delete would otherwise copy
+ * it twice.
+ */
+async function copyChildren(api: DatabaseHandle, t: Transaction, table: string, column: string, rows: readonly ChildRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const q = (name: string) => api.dialect.quoteIdentifier(name);
+  const src = api.dialect.boundRows('src', [{ name: 'group_id', type: 'integer' }, { name: 'value', type: 'text' }, ...TIMESTAMPS], rows, 1);
+  const select = `SELECT src.value, src.group_id, src.created_at, src.updated_at FROM ${src.sql}
+                   WHERE src.value IS NOT NULL OR NOT EXISTS (SELECT 1 FROM ${q(table)} x WHERE x.group_id = src.group_id AND x.${q(column)} IS NULL)`;
+  await api.sequelize.query(api.dialect.insertSelectSkippingDuplicates(table, [column, 'group_id', 'created_at', 'updated_at'], select, 'group_id'), {
+    bind: [...src.bind],
+    transaction: t,
   });
-  // Read back after the commit: only what is really there may be soft-deleted in the cell.
-  const present = new Set((await select<{ uuid: string }>(api, 'SELECT uuid FROM instance_groups WHERE uuid IN (:uuids)', { uuids })).map((r) => r.uuid));
-  const presentPolicies = new Set(
-    (
-      await select<{ uuid: string; policy: string | null }>(
-        api,
-        'SELECT g.uuid, p.policy FROM instance_group_policy p JOIN instance_groups g ON g.id = p.group_id WHERE g.uuid IN (:uuids)',
-        { uuids },
-      )
-    ).map((r) => pairKey(r.uuid, r.policy)),
-  );
-  const presentMembers = new Set(
-    (
-      await select<{ uuid: string; instance_uuid: string | null }>(
-        api,
-        'SELECT g.uuid, m.instance_uuid FROM instance_group_member m JOIN instance_groups g ON g.id = m.group_id WHERE g.uuid IN (:uuids)',
-        { uuids },
-      )
-    ).map((r) => pairKey(r.uuid, r.instance_uuid)),
-  );
-  return { present, presentPolicies, presentMembers, uuidOf };
+}
+
+/**
+ * Copies one batch into the API database in one transaction. Returns the uuids the API database
+ * holds once it has committed: read after the group insert, they give the API ids the policies and
+ * members are inserted under, and only groups among them are soft-deleted in the cell.
+ */
+async function copyToApi(api: DatabaseHandle, ctx: MoverContext, groups: GroupRow[], policies: PolicyRow[], members: MemberRow[]): Promise<Set<string>> {
+  const uuidOf = new Map(groups.map((g) => [Number(g.id), g.uuid]));
+  return batchTransaction(api, ctx.timeouts, async (t: Transaction) => {
+    const src = api.dialect.boundRows(
+      'src',
+      [{ name: 'user_id', type: 'text' }, { name: 'project_id', type: 'text' }, { name: 'uuid', type: 'text' }, { name: 'name', type: 'text' }, ...TIMESTAMPS],
+      groups.map((g) => [g.user_id, g.project_id, g.uuid, g.name, g.created_at, g.updated_at]),
+      1,
+    );
+    const columns = ['user_id', 'project_id', 'uuid', 'name', 'created_at', 'updated_at'];
+    await api.sequelize.query(api.dialect.insertSelectSkippingDuplicates('instance_groups', columns, `SELECT ${columns.map((c) => `src.${c}`).join(', ')} FROM ${src.sql}`, 'uuid'), {
+      bind: [...src.bind],
+      transaction: t,
+    });
+    const inBatch = inBound(api, 'uuid', 'text', groups.map((g) => g.uuid), 1);
+    const held = await selectBound<{ id: number; uuid: string }>(api, `SELECT id, uuid FROM instance_groups WHERE ${inBatch.sql}`, inBatch.bind, t);
+    const apiIds = new Map(held.map((r) => [r.uuid, Number(r.id)]));
+    const children = <R extends { group_id: number; created_at: string | null; updated_at: string | null }>(rows: readonly R[], value: (r: R) => string | null): ChildRow[] =>
+      rows.flatMap((r) => {
+        const id = apiIds.get(uuidOf.get(Number(r.group_id)) as string);
+        return id === undefined ? [] : [[id, value(r), r.created_at, r.updated_at] as const];
+      });
+    await copyChildren(api, t, 'instance_group_policy', 'policy', children(policies, (p) => p.policy));
+    await copyChildren(api, t, 'instance_group_member', 'instance_uuid', children(members, (m) => m.instance_id));
+    return new Set(apiIds.keys());
+  });
 }
 
 /** `migrate_instance_groups_to_api_db`. */
@@ -139,11 +133,12 @@ export const copyInstanceGroupsToApi: Mover = {
 
   async migrate(ctx, count, after): Promise<MoverBatch> {
     const cell = ctx.cellDb;
+    const ts = (column: string) => `${cell.dialect.timestampText(column)} AS ${column}`;
     return batchTransaction(cell, ctx.timeouts, async (t) => {
       const lockGroups = (skipLocked: boolean) =>
         select<GroupRow>(
           cell,
-          `SELECT id, user_id, project_id, uuid, name, created_at, updated_at FROM instance_groups
+          `SELECT id, user_id, project_id, uuid, name, ${ts('created_at')}, ${ts('updated_at')} FROM instance_groups
             WHERE deleted = 0 AND id > :after ORDER BY id LIMIT :count FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`,
           { after, count },
           t,
@@ -157,35 +152,31 @@ export const copyInstanceGroupsToApi: Mover = {
       if (groups.length === 0) return { found: 0, done: 0, blocked: [], lastKey: after };
       const ids = groups.map((g) => Number(g.id));
       failpoint('instance-groups:locked');
-      const policies = await select<PolicyRow>(
+      const ofGroups = inBound(cell, 'group_id', 'integer', ids, 1);
+      const policies = await selectBound<PolicyRow>(
         cell,
-        'SELECT id, policy, group_id, created_at, updated_at FROM instance_group_policy WHERE deleted = 0 AND group_id IN (:ids)',
-        { ids },
+        `SELECT id, policy, group_id, ${ts('created_at')}, ${ts('updated_at')} FROM instance_group_policy WHERE deleted = 0 AND ${ofGroups.sql}`,
+        ofGroups.bind,
         t,
       );
-      const members = await select<MemberRow>(
+      const members = await selectBound<MemberRow>(
         cell,
-        'SELECT id, instance_id, group_id, created_at, updated_at FROM instance_group_member WHERE deleted = 0 AND group_id IN (:ids)',
-        { ids },
+        `SELECT id, instance_id, group_id, ${ts('created_at')}, ${ts('updated_at')} FROM instance_group_member WHERE deleted = 0 AND ${ofGroups.sql}`,
+        ofGroups.bind,
         t,
       );
-      const { present, presentPolicies, presentMembers, uuidOf } = await copyToApi(ctx.apiDb, ctx, groups, policies, members);
+      const present = await copyToApi(ctx.apiDb, ctx, groups, policies, members);
       failpoint('instance-groups:api-committed');
-      const confirmedPolicies = policies.filter((p) => presentPolicies.has(pairKey(uuidOf.get(p.group_id) as string, p.policy)));
-      const confirmedMembers = members.filter((m) => presentMembers.has(pairKey(uuidOf.get(m.group_id) as string, m.instance_id)));
-      const complete = new Set(
-        groups
-          .filter((g) => present.has(g.uuid))
-          .filter((g) => policies.every((p) => p.group_id !== g.id || confirmedPolicies.includes(p)))
-          .filter((g) => members.every((m) => m.group_id !== g.id || confirmedMembers.includes(m)))
-          .map((g) => Number(g.id)),
-      );
-      const now = new Date();
+      const complete = new Set(groups.filter((g) => present.has(g.uuid)).map((g) => Number(g.id)));
+      // UTC, as every timestamp here (PostgreSQL sessions run at +00:00; MariaDB DATETIME holds UTC).
+      const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
       const softDelete = async (table: string, rowIds: number[]) => {
-        if (rowIds.length > 0) await write(cell, `UPDATE ${table} SET deleted = id, deleted_at = :now WHERE id IN (:rowIds) AND deleted = 0`, { now, rowIds }, t);
+        if (rowIds.length === 0) return;
+        const rows = inBound(cell, 'id', 'integer', rowIds, 2);
+        await writeBound(cell, `UPDATE ${table} SET deleted = id, deleted_at = $1 WHERE deleted = 0 AND ${rows.sql}`, [now, ...rows.bind], t);
       };
-      await softDelete('instance_group_policy', confirmedPolicies.filter((p) => complete.has(Number(p.group_id))).map((p) => Number(p.id)));
-      await softDelete('instance_group_member', confirmedMembers.filter((m) => complete.has(Number(m.group_id))).map((m) => Number(m.id)));
+      await softDelete('instance_group_policy', policies.filter((p) => complete.has(Number(p.group_id))).map((p) => Number(p.id)));
+      await softDelete('instance_group_member', members.filter((m) => complete.has(Number(m.group_id))).map((m) => Number(m.id)));
       await softDelete('instance_groups', [...complete]);
       failpoint('instance-groups:soft-deleted');
       return { found: groups.length, done: complete.size, blocked: [], lastKey: Math.max(...ids) };

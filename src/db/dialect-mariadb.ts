@@ -211,6 +211,31 @@ export const mariadbDialect: DialectAdapter = {
     return `INSERT INTO ${this.quoteIdentifier(table)} (${columns.map((c) => this.quoteIdentifier(c)).join(', ')}) VALUES ${values} ON DUPLICATE KEY UPDATE ${key} = ${key}`;
   },
 
+  insertSelectSkippingDuplicates(table, columns, select, keyColumn) {
+    const t = this.quoteIdentifier(table);
+    // Qualified: in INSERT … SELECT … ON DUPLICATE KEY UPDATE a bare name may also name a SELECT column.
+    const key = `${t}.${this.quoteIdentifier(keyColumn)}`;
+    return `INSERT INTO ${t} (${columns.map((c) => this.quoteIdentifier(c)).join(', ')}) ${select} ON DUPLICATE KEY UPDATE ${key} = ${key}`;
+  },
+
+  inBound(column, type, values, first) {
+    const rows = this.boundRows('batch_keys', [{ name: 'k', type }], values.map((v) => [v]), first);
+    return { sql: `${column} IN (SELECT batch_keys.k FROM ${rows.sql})`, bind: rows.bind };
+  },
+
+  timestampText(expression) {
+    return `CAST(${expression} AS CHAR)`;
+  },
+
+  boundRows(alias, columns, rows, first) {
+    // One JSON document of row arrays, read back by JSON_TABLE (MariaDB 10.6+); JSON null is NULL.
+    const type = { text: 'TEXT', integer: 'BIGINT', timestamp: 'DATETIME(6)' } as const;
+    const value = (v: unknown) => (v instanceof Date ? v.toISOString().replace('T', ' ').replace('Z', '') : (v ?? null));
+    const json = JSON.stringify(rows.map((row) => columns.map((_, i) => value(row[i]))));
+    const cols = columns.map((c, i) => `${this.quoteIdentifier(c.name)} ${type[c.type]} PATH '$[${i}]'`).join(', ');
+    return { sql: `JSON_TABLE($${first}, '$[*]' COLUMNS (${cols})) AS ${alias}`, bind: [json] };
+  },
+
   affectedRows(result, metadata) {
     // mysql2's ResultSetHeader; a duplicate "updated" to itself counts 0.
     const header = (metadata ?? result) as { affectedRows?: number } | number | null;

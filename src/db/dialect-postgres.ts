@@ -239,6 +239,26 @@ export const postgresDialect: DialectAdapter = {
     return `INSERT INTO ${this.quoteIdentifier(table)} (${columns.map((c) => this.quoteIdentifier(c)).join(', ')}) VALUES ${values} ON CONFLICT DO NOTHING`;
   },
 
+  insertSelectSkippingDuplicates(table, columns, select) {
+    return `INSERT INTO ${this.quoteIdentifier(table)} (${columns.map((c) => this.quoteIdentifier(c)).join(', ')}) ${select} ON CONFLICT DO NOTHING`;
+  },
+
+  inBound(column, type, values, first) {
+    return { sql: `${column} = ANY($${first}::${type === 'integer' ? 'bigint' : 'text'}[])`, bind: [values] };
+  },
+
+  timestampText(expression) {
+    return `(${expression})::text`;
+  },
+
+  boundRows(alias, columns, rows, first) {
+    // One array per column: pg serialises JS arrays (NULLs, Dates, escaping) into array literals.
+    const arrays = columns.map((_, i) => rows.map((row) => row[i] ?? null));
+    const cast = { text: 'text[]', integer: 'bigint[]', timestamp: 'timestamptz[]' } as const;
+    const params = columns.map((c, i) => `$${first + i}::${cast[c.type]}`);
+    return { sql: `unnest(${params.join(', ')}) AS ${alias} (${columns.map((c) => this.quoteIdentifier(c.name)).join(', ')})`, bind: arrays };
+  },
+
   affectedRows(_result, metadata) {
     // Sequelize hands back pg's result (rowCount) as the metadata of a raw query.
     if (typeof metadata === 'number') return metadata;

@@ -16,6 +16,20 @@ export interface StatementTimeouts {
   readonly statementTimeoutMs: number;
 }
 
+/** A column of a bound row set (see `DialectAdapter.boundRows`). */
+export interface BoundColumn {
+  readonly name: string;
+  readonly type: 'text' | 'integer' | 'timestamp';
+}
+
+/** SQL for a derived table whose rows travel as bind parameters, and the values to bind. */
+export interface BoundRows {
+  /** A FROM item, aliased `alias`, with the columns named as given. */
+  readonly sql: string;
+  /** Values for the placeholders `$first` onwards, in order. */
+  readonly bind: readonly unknown[];
+}
+
 /** Options for the Sequelize instances the registry opens. */
 export interface PoolOptions {
   /** @default 4 */
@@ -90,6 +104,21 @@ export interface DialectAdapter {
    * after VALUES (placeholders included); `keyColumn` is a column of the unique key.
    */
   insertSkippingDuplicates(table: string, columns: readonly string[], values: string, keyColumn: string): string;
+  /** The same, inserting the rows of `select` (an INSERT … SELECT). */
+  insertSelectSkippingDuplicates(table: string, columns: readonly string[], select: string, keyColumn: string): string;
+  /**
+   * Rows sent as a few bind parameters rather than as SQL text, for set-based statements over a
+   * batch (PostgreSQL `unnest` of one typed array per column; MariaDB `JSON_TABLE` over one JSON
+   * document). Placeholders are numbered from `$first` (Sequelize `bind`). Dates travel in UTC.
+   */
+  boundRows(alias: string, columns: readonly BoundColumn[], rows: ReadonlyArray<readonly unknown[]>, first: number): BoundRows;
+  /** `column IN (values)` with the values as bind parameters from `$first` (PostgreSQL `= ANY(array)`, MariaDB over `JSON_TABLE`). */
+  inBound(column: string, type: 'integer' | 'text', values: readonly unknown[], first: number): BoundRows;
+  /**
+   * A timestamp column read as text that `boundRows` takes back unchanged (PostgreSQL with its UTC
+   * offset; MariaDB as stored, UTC): a batch's timestamps pass through without becoming Dates.
+   */
+  timestampText(expression: string): string;
   /** How many rows an INSERT/UPDATE/DELETE through `sequelize.query` changed, from its result. */
   affectedRows(result: unknown, metadata: unknown): number;
 }

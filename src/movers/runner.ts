@@ -38,8 +38,14 @@ export interface RunnerOptions {
   readonly movers: readonly Mover[];
   /** One batch whose budget is shared by the movers in order (Nova's `--max-count`); unlimited when absent. */
   readonly maxCount?: number | undefined;
-  /** Rows per batch without `maxCount`. @default 50 */
+  /**
+   * Rows per batch, fixed. When absent, batches are sized to take about `batchTargetMs` each
+   * (see `BatchSizer`), starting at 50 (Nova's batch size); with `maxCount`, batches never exceed
+   * the budget.
+   */
   readonly batchSize?: number | undefined;
+  /** The duration adaptive batches aim at, in milliseconds (the longest a batch should hold its row locks). @default 100 */
+  readonly batchTargetMs?: number | undefined;
   /** Cells worked on at once. @default 4 */
   readonly concurrency?: number | undefined;
   /** Count what each mover would do; write nothing. */
@@ -100,11 +106,11 @@ class Budget {
   ) {
     this.active = Math.max(1, cells);
   }
-  /** A slice for the next batch; 0 once the budget is spent and no batch can give any back. */
-  async take(): Promise<number> {
+  /** A slice for the next batch, at most `limit`; 0 once the budget is spent and no batch can give any back. */
+  async take(limit = Number.POSITIVE_INFINITY): Promise<number> {
     for (;;) {
       if (this.available > 0) {
-        const slice = Math.min(this.available, Math.max(1, Math.ceil(this.available / Math.max(1, this.active))));
+        const slice = Math.min(limit, this.available, Math.max(1, Math.ceil(this.available / Math.max(1, this.active))));
         this.available -= slice;
         this.outstanding += slice;
         return slice;
@@ -126,13 +132,54 @@ class Budget {
   }
 }
 
+/** Where adaptive batches start: Nova's batch size. */
+export const FIRST_BATCH_SIZE = 50;
+/** Adaptive batches never grow past this (memory per batch stays bounded whatever the data). */
+export const MAX_BATCH_SIZE = 20_000;
+export const DEFAULT_BATCH_TARGET_MS = 100;
+
+/**
+ * Batch sizes for one mover on one cell: fixed when the operator gave `--batch-size`, else sized so
+ * that a batch takes about `targetMs`. The time per row is smoothed over batches; the next size
+ * follows it but grows at most fourfold (and shrinks at most by half) from one batch to the next,
+ * so that a cold cache or a noisy neighbour does not swing it. A lock timeout halves the batch in the
+ * retry, and the size the retry settled on is kept. Remembered across the passes of one run.
+ */
+export class BatchSizer {
+  private msPerRow: number | undefined;
+  private size: number;
+  constructor(
+    private readonly fixed: number | undefined,
+    private readonly targetMs: number,
+  ) {
+    this.size = fixed ?? FIRST_BATCH_SIZE;
+  }
+  next(): number {
+    return this.size;
+  }
+  /** A batch of up to `count` rows found `found` and took `ms`. */
+  observe(count: number, found: number, ms: number): void {
+    if (this.fixed !== undefined) return;
+    // A partial batch (the end of a cell) says little about a full one; an empty one nothing.
+    if (found <= 0 || found < count / 2) return;
+    const perRow = Math.max(ms, 1) / found;
+    this.msPerRow = this.msPerRow === undefined ? perRow : (this.msPerRow + perRow) / 2;
+    const wanted = this.targetMs / this.msPerRow;
+    this.size = Math.round(Math.min(MAX_BATCH_SIZE, Math.max(1, this.size / 2, Math.min(this.size * 4, wanted))));
+  }
+  /** A retry settled on a smaller size after a lock timeout or deadlock. */
+  shrinkTo(size: number): void {
+    if (this.fixed === undefined) this.size = Math.min(this.size, Math.max(1, size));
+  }
+}
+
 interface CellRun {
   found: number;
   done: number;
   blocked: BlockedRow[];
 }
 
-async function migrateWithRetry(mover: Mover, ctx: MoverContext, count: number, after: number, options: RunnerOptions): Promise<MoverBatch> {
+async function migrateWithRetry(mover: Mover, ctx: MoverContext, count: number, after: number, options: RunnerOptions, sizer: BatchSizer): Promise<MoverBatch> {
   const retries = options.retries ?? 3;
   let size = count;
   for (let attempt = 0; ; attempt++) {
@@ -140,7 +187,10 @@ async function migrateWithRetry(mover: Mover, ctx: MoverContext, count: number, 
     try {
       const batch = await mover.migrate(ctx, size, after);
       failpoint('runner:batch-done');
-      options.events?.batch?.({ mover: mover.name, cell: cellLabel(ctx.cell), afterKey: after, lastKey: batch.lastKey, count: size, found: batch.found, done: batch.done, ms: Date.now() - started });
+      const ms = Date.now() - started;
+      if (size < count) sizer.shrinkTo(size);
+      sizer.observe(size, batch.found, ms);
+      options.events?.batch?.({ mover: mover.name, cell: cellLabel(ctx.cell), afterKey: after, lastKey: batch.lastKey, count: size, found: batch.found, done: batch.done, ms });
       return batch;
     } catch (error) {
       const translated = translateDriverError(error, maskUrl(ctx.cell.databaseConnection));
@@ -155,7 +205,7 @@ async function migrateWithRetry(mover: Mover, ctx: MoverContext, count: number, 
   }
 }
 
-async function runOnCell(mover: Mover, ctx: MoverContext, options: RunnerOptions, budget: Budget | undefined): Promise<CellRun> {
+async function runOnCell(mover: Mover, ctx: MoverContext, options: RunnerOptions, budget: Budget | undefined, sizer: BatchSizer): Promise<CellRun> {
   const run: CellRun = { found: 0, done: 0, blocked: [] };
   const readiness = await mover.readiness(ctx);
   if (readiness.state === 'finished') return run;
@@ -163,11 +213,11 @@ async function runOnCell(mover: Mover, ctx: MoverContext, options: RunnerOptions
   let after = 0;
   try {
     for (;;) {
-      const count = budget ? await budget.take() : (options.batchSize ?? 50);
+      const count = budget ? await budget.take(sizer.next()) : sizer.next();
       if (count === 0) break;
       let batch: MoverBatch;
       try {
-        batch = await migrateWithRetry(mover, ctx, count, after, options);
+        batch = await migrateWithRetry(mover, ctx, count, after, options, sizer);
       } catch (error) {
         // A failed batch rolled back: its slice goes back, or the cells waiting on it would hang.
         budget?.settle(count, 0);
@@ -226,6 +276,13 @@ export async function runOnlineDataMigrations(options: RunnerOptions): Promise<R
     perCell.set(key, entry);
   };
   const byCell = new Map(contexts.map((c) => [c.cell.uuid, c]));
+  const sizers = new Map<string, BatchSizer>();
+  const sizerFor = (mover: Mover, cell: CellMapping): BatchSizer => {
+    const key = `${mover.name}\u0000${cell.uuid}`;
+    let sizer = sizers.get(key);
+    if (!sizer) sizers.set(key, (sizer = new BatchSizer(options.batchSize, options.batchTargetMs ?? DEFAULT_BATCH_TARGET_MS)));
+    return sizer;
+  };
   const called = new Set<string>();
 
   if (options.dryRun || options.estimateFirst) {
@@ -263,7 +320,7 @@ export async function runOnlineDataMigrations(options: RunnerOptions): Promise<R
       if (ran >= options.maxCount) break;
       called.add(mover.name);
       const budget = new Budget(options.maxCount - ran, contexts.length);
-      const outcomes = await scatterGather(options.cells, (cell) => runOnCell(mover, byCell.get(cell.uuid) as MoverContext, options, budget), { concurrency });
+      const outcomes = await scatterGather(options.cells, (cell) => runOnCell(mover, byCell.get(cell.uuid) as MoverContext, options, budget, sizerFor(mover, cell)), { concurrency });
       for (const o of outcomes) {
         record(mover, byCell.get(o.cell.uuid) as MoverContext, o.ok ? o.value : undefined, o.ok ? undefined : o.error.message);
         if (o.ok) ran += o.value.done;
@@ -275,7 +332,7 @@ export async function runOnlineDataMigrations(options: RunnerOptions): Promise<R
       let passDone = 0;
       for (const mover of options.movers) {
         called.add(mover.name);
-        const outcomes = await scatterGather(options.cells, (cell) => runOnCell(mover, byCell.get(cell.uuid) as MoverContext, options, undefined), { concurrency });
+        const outcomes = await scatterGather(options.cells, (cell) => runOnCell(mover, byCell.get(cell.uuid) as MoverContext, options, undefined, sizerFor(mover, cell)), { concurrency });
         for (const o of outcomes) {
           // Blocked rows show up again in every pass: record() counts them once, by id.
           record(mover, byCell.get(o.cell.uuid) as MoverContext, o.ok ? o.value : undefined, o.ok ? undefined : o.error.message);

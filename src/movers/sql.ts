@@ -12,10 +12,30 @@ export function select<Row extends object>(
   return db.sequelize.query<Row>(sql, { replacements, type: QueryTypes.SELECT, transaction });
 }
 
+/** Runs a SELECT whose values are bind parameters ($1, $2, …) and returns its rows. */
+export function selectBound<Row extends object>(db: DatabaseHandle, sql: string, bind: readonly unknown[], transaction?: Transaction): Promise<Row[]> {
+  return db.sequelize.query<Row>(sql, { bind: [...bind], type: QueryTypes.SELECT, transaction });
+}
+
+/** Runs a write whose values are bind parameters and returns how many rows it changed. */
+export async function writeBound(db: DatabaseHandle, sql: string, bind: readonly unknown[], transaction?: Transaction): Promise<number> {
+  const [result, metadata] = await db.sequelize.query(sql, { bind: [...bind], transaction });
+  return db.dialect.affectedRows(result, metadata);
+}
+
 /** Runs a write and returns how many rows it changed. */
 export async function write(db: DatabaseHandle, sql: string, replacements: Record<string, unknown>, transaction?: Transaction): Promise<number> {
   const [result, metadata] = await db.sequelize.query(sql, { replacements, transaction });
   return db.dialect.affectedRows(result, metadata);
+}
+
+/**
+ * `column IN (…)` over a batch's keys, sent as one bind parameter rather than as thousands of
+ * literals to parse: returns the predicate and its bind values (from `$first`).
+ */
+export function inBound(db: DatabaseHandle, column: string, type: 'integer' | 'text', values: readonly unknown[], first: number): { sql: string; bind: unknown[] } {
+  const bound = db.dialect.inBound(column, type, values, first);
+  return { sql: bound.sql, bind: [...bound.bind] };
 }
 
 /**

@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
 import { selectCells } from '../../cells/fan-out.js';
 import { InvalidInputError } from '../../errors.js';
-import { MoverExit, type RunReport, runOnlineDataMigrations } from '../../movers/runner.js';
+import { DEFAULT_BATCH_TARGET_MS, FIRST_BATCH_SIZE, MoverExit, type RunReport, runOnlineDataMigrations } from '../../movers/runner.js';
 import { MOVERS } from '../../../movers/index.js';
 import type { CellMapping } from '../../cells/mappings.js';
 import type { DatabaseHandle } from '../../db/registry.js';
@@ -12,6 +12,7 @@ import type { GlobalArgs, Runtime } from '../runtime.js';
 interface Args extends GlobalArgs {
   readonly 'max-count'?: string | undefined;
   readonly 'batch-size'?: string | undefined;
+  readonly 'batch-ms'?: string | undefined;
   readonly 'dry-run'?: boolean | undefined;
   readonly 'log-file'?: string | undefined;
   readonly 'log-format'?: string | undefined;
@@ -60,7 +61,9 @@ export interface MoverRun {
   readonly api: DatabaseHandle;
   readonly cells: readonly CellMapping[];
   readonly maxCount?: number | undefined;
-  readonly batchSize: number;
+  /** Fixed rows per batch; adaptive batches (about `batchTargetMs` each) when absent. */
+  readonly batchSize?: number | undefined;
+  readonly batchTargetMs?: number | undefined;
   readonly dryRun: boolean;
   readonly lockWaitSeconds: number;
   readonly logFile?: string | undefined;
@@ -83,7 +86,13 @@ export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> 
     : undefined;
   const barOf = new Map<string, { bar: cliProgress.SingleBar; done: number; total: number }>();
   try {
-    if (run.maxCount === undefined && !rt.output.json && !run.dryRun) rt.output.notice(`Running batches of ${run.batchSize} until complete`);
+    if (run.maxCount === undefined && !rt.output.json && !run.dryRun) {
+      rt.output.notice(
+        run.batchSize === undefined
+          ? `Running batches of about ${run.batchTargetMs ?? DEFAULT_BATCH_TARGET_MS} ms (from ${FIRST_BATCH_SIZE} rows, adapting) until complete`
+          : `Running batches of ${run.batchSize} until complete`,
+      );
+    }
     const report = await runOnlineDataMigrations({
       registry: rt.registry,
       apiDb: run.api,
@@ -91,6 +100,7 @@ export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> 
       movers: MOVERS,
       maxCount: run.maxCount,
       batchSize: run.batchSize,
+      batchTargetMs: run.batchTargetMs,
       concurrency: rt.globals.concurrency ?? 4,
       dryRun: run.dryRun,
       timeouts: { lockTimeoutMs: run.lockWaitSeconds * 1000, statementTimeoutMs: config.statementTimeoutMs },
@@ -133,7 +143,11 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
     builder: (y: Argv<GlobalArgs>) =>
       y
         .option('max-count', { type: 'string', describe: 'Migrate at most N rows in one batch, then exit (1 = run again)' })
-        .option('batch-size', { type: 'string', describe: 'Rows per batch without --max-count [default: 50]' })
+        .option('batch-size', { type: 'string', describe: 'Rows per batch, fixed [default: adaptive, see --batch-ms]' })
+        .option('batch-ms', {
+          type: 'string',
+          describe: `Without --batch-size, size batches to take about this many milliseconds, starting at ${FIRST_BATCH_SIZE} rows: the longest a batch holds its row locks [default: ${DEFAULT_BATCH_TARGET_MS}]`,
+        })
         .option('dry-run', { type: 'boolean', describe: 'Count what each mover would do per cell; write nothing' })
         .option('log-file', { type: 'string', describe: 'Append one line per batch to this file instead of stderr' })
         .option('log-format', { type: 'string', choices: ['text', 'json'], describe: 'Batch log format [default: text]' })
@@ -141,7 +155,9 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         .option('cell', { type: 'string', array: true, describe: 'Only this mapped cell (name or uuid); repeatable' }) as unknown as Argv<Args>,
     handler: async (args: Args) => {
       const maxCount = positiveInteger('max-count', args['max-count']);
-      const batchSize = positiveInteger('batch-size', args['batch-size']) ?? 50;
+      const batchSize = positiveInteger('batch-size', args['batch-size']);
+      const batchTargetMs = positiveInteger('batch-ms', args['batch-ms']);
+      if (batchSize !== undefined && batchTargetMs !== undefined) throw new InvalidInputError('--batch-size and --batch-ms exclude each other: a fixed size, or a target duration');
       const lockWaitSeconds = positiveInteger('lock-wait', args['lock-wait']) ?? 5;
       await checkLogFile(args['log-file']);
       const api = await rt.apiDatabase();
@@ -152,6 +168,7 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         cells,
         maxCount,
         batchSize,
+        batchTargetMs,
         dryRun: args['dry-run'] === true,
         lockWaitSeconds,
         logFile: args['log-file'],
