@@ -1,0 +1,91 @@
+import type { SessionConnection } from '../src/db/dialect.js';
+import type { DatabaseHandle } from '../src/db/registry.js';
+import type { DatabaseUrl, Dialect } from '../src/url.js';
+import type { CellSizes } from './options.js';
+
+/** One timed reference run (the server's bulk path) over every data cell. */
+export interface ReferenceResult {
+  /** Wall time over all cells, one after another. */
+  readonly seconds: number;
+  /** Rows written, per table. */
+  readonly rows: Readonly<Record<string, number>>;
+  /** Seconds per step, summed over the cells, to set beside a mover's profile. */
+  readonly steps: Readonly<Record<string, number>>;
+}
+
+/** Adds the time `work` takes to `steps[name]`, in seconds. */
+export async function step<T>(steps: Record<string, number>, name: string, work: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await work();
+  } finally {
+    steps[name] = (steps[name] ?? 0) + (performance.now() - t0) / 1000;
+  }
+}
+
+/**
+ * What differs between PostgreSQL and MariaDB in the benchmark: bulk generation, copies of a
+ * database, and the reference (the server's own bulk path). One module per dialect.
+ */
+export interface BenchDialect {
+  readonly name: Dialect;
+  /** For people: 'PostgreSQL' or 'MariaDB'. */
+  readonly label: string;
+  serverVersion(admin: SessionConnection): Promise<string>;
+  /**
+   * Fills a cell database at cell schema 0003 with legacy rows in bulk, the shape seedLegacyCell
+   * gives (groups with their policies and members, nova-compute services, and compute nodes that
+   * know their service only by id), with set-based SQL on the server.
+   */
+  generateCell(db: DatabaseHandle, sizes: CellSizes, hostPrefix: string): Promise<void>;
+  /** Planner statistics (and PostgreSQL's visibility map) after a bulk load, as an old database has them. */
+  analyze(db: DatabaseHandle): Promise<void>;
+  /** Creates database `target` as a copy of `source`, on the same server. */
+  copyDatabase(admin: SessionConnection, server: DatabaseUrl, source: string, target: string): Promise<void>;
+  /** Best effort: flush what earlier phases left dirty so that it does not land in the next timing. */
+  settle(admin: SessionConnection): Promise<void>;
+  /**
+   * The reference for the instance-group mover: every live legacy group, policy and member of each
+   * cell streamed into the API tables with the server's bulk path (new API ids reserved up front),
+   * then one set-based soft-delete per cell table.
+   */
+  referenceInstanceGroups(api: DatabaseUrl, cells: readonly DatabaseUrl[]): Promise<ReferenceResult>;
+  /** The reference for the compute-node mover: one UPDATE … FROM/JOIN services per cell. */
+  referenceComputeNodes(cells: readonly DatabaseUrl[]): Promise<ReferenceResult>;
+}
+
+/**
+ * What the instance-group reference streams, per cell, in FK order: the live rows of each legacy
+ * table, with the cell group id shifted by `offset` into the block of API ids reserved for the cell.
+ */
+export const REFERENCE_COPIES: ReadonlyArray<{ readonly table: string; readonly columns: readonly string[]; select(offset: number): string }> = [
+  {
+    table: 'instance_groups',
+    columns: ['id', 'user_id', 'project_id', 'uuid', 'name', 'created_at', 'updated_at'],
+    select: (offset) => `SELECT id + ${offset}, user_id, project_id, uuid, name, created_at, updated_at FROM instance_groups WHERE deleted = 0`,
+  },
+  {
+    table: 'instance_group_policy',
+    columns: ['policy', 'group_id', 'created_at', 'updated_at'],
+    select: (offset) => `SELECT policy, group_id + ${offset}, created_at, updated_at FROM instance_group_policy WHERE deleted = 0`,
+  },
+  {
+    table: 'instance_group_member',
+    columns: ['instance_uuid', 'group_id', 'created_at', 'updated_at'],
+    select: (offset) => `SELECT instance_id, group_id + ${offset}, created_at, updated_at FROM instance_group_member WHERE deleted = 0`,
+  },
+];
+
+/** The cell tables the reference soft-deletes, children first. */
+export const SOFT_DELETED_TABLES = ['instance_group_member', 'instance_group_policy', 'instance_groups'] as const;
+
+/**
+ * Runs `work` on each item, one after another: the reference is serial (issue #7: one cell after
+ * another, one table after another), as a plain bulk copy by hand would be.
+ */
+export async function serially<T>(items: readonly T[], work: (item: T) => Promise<unknown>): Promise<void> {
+  for (const item of items) await work(item);
+}
+
+/** Seconds since `started` (a performance.now() value). */
+export const since = (started: number): number => (performance.now() - started) / 1000;

@@ -1,0 +1,118 @@
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { type DatabaseUrl, type Dialect, parseDatabaseUrl } from '../src/url.js';
+
+/** How much legacy data one cell holds. */
+export interface CellSizes {
+  readonly groups: number;
+  readonly policiesPerGroup: number;
+  readonly membersPerGroup: number;
+  readonly computeNodes: number;
+}
+
+/** Everything a benchmark run needs, resolved once from flags and environment. */
+export interface BenchOptions {
+  readonly dialect: Dialect;
+  /** The server to use (any database on it); undefined for PostgreSQL means the embedded server. */
+  readonly serverUrl: DatabaseUrl | undefined;
+  readonly scale: number;
+  readonly quick: boolean;
+  /** Cells holding data (cell0 is mapped too, empty, as in every deployment). */
+  readonly cells: number;
+  readonly sizes: CellSizes;
+  /** A fixed batch size for the headline figures; undefined: the movers' default (adaptive batches). */
+  readonly batchSize: number | undefined;
+  /** --batch-ms for adaptive batches; undefined: the movers' default. */
+  readonly batchMs: number | undefined;
+  /** More flags for every `online_data_migrations` run (e.g. `--concurrency 1`). */
+  readonly odmArgs: readonly string[];
+  /** Extra batch sizes measured on fresh copies (movers only), for the sweep. */
+  readonly sweep: readonly number[];
+  readonly memory: boolean;
+  /** How many times the reference and the movers are measured (alternately, each on a fresh copy); medians are reported. */
+  readonly repeat: number;
+  /** Also break the movers' batch time down by statement (in-process run on another copy). */
+  readonly profile: boolean;
+  readonly workload: { readonly connections: number; readonly rate: number };
+  readonly keep: boolean;
+  readonly output: string | undefined;
+}
+
+/** The default deployment: per cell, at --scale 1. */
+export const BASE_SIZES: CellSizes = Object.freeze({ groups: 50_000, policiesPerGroup: 1, membersPerGroup: 5, computeNodes: 20_000 });
+/** --quick divides the sizes by this. */
+const QUICK_DIVISOR = 10;
+const positive = (flag: string, v: number | undefined, integer: boolean): number | undefined => {
+  if (v === undefined) return undefined;
+  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new Error(`--${flag} must be a positive ${integer ? 'whole ' : ''}number, got '${String(v)}'`);
+  return v;
+};
+
+/** Parses `npm run bench -- …` into frozen options. */
+export function parseOptions(argv: readonly string[] = hideBin(process.argv), env: Readonly<Record<string, string | undefined>> = process.env): BenchOptions {
+  const args = yargs([...argv])
+    .scriptName('npm run bench --')
+    .usage('$0 [options]\n\nBenchmarks the movers against the server\'s bulk path and prints one JSON document.')
+    .option('dialect', { choices: ['postgres', 'postgresql', 'mariadb', 'mysql'] as const, default: 'postgres', describe: 'Server to benchmark' })
+    .option('pg-url', { type: 'string', describe: 'PostgreSQL server (any database; or CELLSDB_BENCH_PG_URL). Without one: an embedded PostgreSQL' })
+    .option('mysql-url', { type: 'string', describe: 'MariaDB server (any database; or CELLSDB_BENCH_MYSQL_URL)' })
+    .option('scale', { type: 'number', default: 1, describe: 'Multiply the deployment sizes' })
+    .option('quick', { type: 'boolean', default: false, describe: `Smoke run: sizes divided by ${QUICK_DIVISOR}` })
+    .option('cells', { type: 'number', default: 2, describe: 'Cells holding data' })
+    .option('batch-size', { type: 'number', describe: 'A fixed batch size for the headline run (--batch-size of online_data_migrations) [default: adaptive]' })
+    .option('batch-ms', { type: 'number', describe: 'Target batch duration of adaptive batches (--batch-ms of online_data_migrations) [default: its default]' })
+    .option('odm-args', { type: 'string', describe: "More flags for every 'db online_data_migrations' run, space-separated (e.g. '--concurrency 1')" })
+    .option('sweep', { type: 'string', describe: 'Comma-separated extra batch sizes to measure (movers only, on fresh copies), e.g. 50,500,5000' })
+    .option('repeat', { type: 'number', default: 1, describe: 'Measure the reference and the movers this many times (alternately, fresh copies); report medians' })
+    .option('profile', { type: 'boolean', default: false, describe: "Also break the movers' batch time down by SQL statement (in-process, on another copy)" })
+    .option('skip-scale4', { type: 'boolean', default: false, describe: 'Skip the 4x deployment (memory figure)' })
+    .option('workload-connections', { type: 'number', default: 4, describe: 'Connections (and workers) of the live workload, per database' })
+    .option('workload-rate', { type: 'number', default: 100, describe: 'Operations per second the live workload aims at' })
+    .option('keep', { type: 'boolean', default: false, describe: 'Keep the benchmark databases' })
+    .option('output', { type: 'string', describe: 'Also write the JSON document to this file' })
+    .strict()
+    .help()
+    .version(false)
+    .parseSync();
+
+  const dialect: Dialect = args.dialect === 'mariadb' || args.dialect === 'mysql' ? 'mysql' : 'postgres';
+  const raw = dialect === 'postgres' ? (args['pg-url'] ?? env.CELLSDB_BENCH_PG_URL) : (args['mysql-url'] ?? env.CELLSDB_BENCH_MYSQL_URL);
+  if (dialect === 'mysql' && !raw) throw new Error('--dialect mariadb needs a server: pass --mysql-url URL or set CELLSDB_BENCH_MYSQL_URL');
+  const serverUrl = raw ? parseDatabaseUrl(raw) : undefined;
+  if (serverUrl && serverUrl.dialect !== dialect) throw new Error(`the server URL is for ${serverUrl.dialect}, not ${dialect}`);
+
+  const scale = positive('scale', args.scale, false) as number;
+  const quick = args.quick;
+  const per = (n: number) => Math.max(1, Math.round((n * scale) / (quick ? QUICK_DIVISOR : 1)));
+  const sweep = (args.sweep ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => positive('sweep', Number(s), true) as number);
+  return Object.freeze({
+    dialect,
+    serverUrl,
+    scale,
+    quick,
+    cells: positive('cells', args.cells, true) as number,
+    sizes: Object.freeze({ groups: per(BASE_SIZES.groups), policiesPerGroup: BASE_SIZES.policiesPerGroup, membersPerGroup: BASE_SIZES.membersPerGroup, computeNodes: per(BASE_SIZES.computeNodes) }),
+    batchSize: positive('batch-size', args['batch-size'], true),
+    batchMs: positive('batch-ms', args['batch-ms'], true),
+    odmArgs: Object.freeze((args['odm-args'] ?? '').split(/\s+/).filter((a) => a !== '')),
+    sweep: Object.freeze(sweep.filter((b) => b !== args['batch-size'])),
+    memory: !args['skip-scale4'],
+    profile: args.profile,
+    repeat: positive('repeat', args.repeat, true) as number,
+    workload: Object.freeze({
+      connections: positive('workload-connections', args['workload-connections'], true) as number,
+      rate: positive('workload-rate', args['workload-rate'], false) as number,
+    }),
+    keep: args.keep,
+    output: args.output,
+  });
+}
+
+/** The same deployment, `factor` times bigger. */
+export function scaled(sizes: CellSizes, factor: number): CellSizes {
+  return Object.freeze({ ...sizes, groups: sizes.groups * factor, computeNodes: sizes.computeNodes * factor });
+}
