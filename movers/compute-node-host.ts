@@ -16,7 +16,7 @@
  * are left alone: nothing reads them, and they never block an upgrade.
  */
 import { failpoint } from '../src/movers/failpoints.js';
-import { batchTransaction, hasColumn, select, write } from '../src/movers/sql.js';
+import { batchTransaction, hasColumn, inBound, select, selectBound, writeBound } from '../src/movers/sql.js';
 import type { BlockedRow, Mover, MoverBatch, MoverContext } from '../src/movers/types.js';
 
 // Candidates that can be migrated now: service present with a host, no existing row with the new
@@ -88,12 +88,13 @@ export const backfillComputeNodeHost: Mover = {
         Number(r.id),
       );
       if (candidates.length === 0) return undefined;
+      const ofCandidates = inBound(db, 'id', 'integer', candidates, 1);
       const lockNodes = async (skipLocked: boolean) =>
         (
-          await select<{ id: number }>(
+          await selectBound<{ id: number }>(
             db,
-            `SELECT id FROM compute_nodes WHERE id IN (:ids) AND host IS NULL ORDER BY id FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`,
-            { ids: candidates },
+            `SELECT id FROM compute_nodes WHERE ${ofCandidates.sql} AND host IS NULL ORDER BY id FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`,
+            ofCandidates.bind,
             t,
           )
         ).map((r) => Number(r.id));
@@ -104,13 +105,16 @@ export const backfillComputeNodeHost: Mover = {
       const done =
         locked.length === 0
           ? 0
-          : await write(
-              db,
-              `UPDATE compute_nodes SET host = (SELECT s.host FROM services s WHERE s.id = compute_nodes.service_id), service_id = NULL
-                WHERE id IN (:ids) AND host IS NULL AND service_id IS NOT NULL`,
-              { ids: locked },
-              t,
-            );
+          : await (async () => {
+              const ofLocked = inBound(db, 'id', 'integer', locked, 1);
+              return writeBound(
+                db,
+                `UPDATE compute_nodes SET host = (SELECT s.host FROM services s WHERE s.id = compute_nodes.service_id), service_id = NULL
+                  WHERE ${ofLocked.sql} AND host IS NULL AND service_id IS NOT NULL`,
+                ofLocked.bind,
+                t,
+              );
+            })();
       failpoint('compute-nodes:updated');
       return { found: candidates.length, done, blocked: [], lastKey: Math.max(...candidates) };
     });
