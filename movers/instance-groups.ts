@@ -172,8 +172,9 @@ export const copyInstanceGroupsToApi: Mover = {
       const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
       const softDelete = async (table: string, rowIds: number[]) => {
         if (rowIds.length === 0) return;
-        const rows = inBound(cell, 'id', 'integer', rowIds, 2);
-        await writeBound(cell, `UPDATE ${table} SET deleted = id, deleted_at = $1 WHERE deleted = 0 AND ${rows.sql}`, [now, ...rows.bind], t);
+        const rows = inBound(cell, 'id', 'integer', rowIds, 1);
+        // `now` is ours (digits and punctuation), written as a literal: the key list is the only placeholder.
+        await writeBound(cell, `UPDATE ${table} SET deleted = id, deleted_at = '${now}' WHERE deleted = 0 AND ${rows.sql}`, rows.bind, t);
       };
       await softDelete('instance_group_policy', policies.filter((p) => complete.has(Number(p.group_id))).map((p) => Number(p.id)));
       await softDelete('instance_group_member', members.filter((m) => complete.has(Number(m.group_id))).map((m) => Number(m.id)));

@@ -218,9 +218,21 @@ export const mariadbDialect: DialectAdapter = {
     return `INSERT INTO ${t} (${columns.map((c) => this.quoteIdentifier(c)).join(', ')}) ${select} ON DUPLICATE KEY UPDATE ${key} = ${key}`;
   },
 
-  inBound(column, type, values, first) {
-    const rows = this.boundRows('batch_keys', [{ name: 'k', type }], values.map((v) => [v]), first);
-    return { sql: `${column} IN (SELECT batch_keys.k FROM ${rows.sql})`, bind: rows.bind };
+  inBound(column, type, values) {
+    // A literal list, not a bound one: MariaDB evaluates `IN (SELECT … FROM JSON_TABLE(…))` in an
+    // UPDATE as a dependent subquery per row of the table (minutes per batch), while an IN list is a
+    // sorted-list range lookup. No placeholders either, so the SQL (and the statement mysql2 would
+    // prepare for it) is never cached per list length.
+    const escape = mysql2().escape;
+    const list = values.map((v) => {
+      if (type === 'integer') {
+        const n = Number(v);
+        if (!Number.isSafeInteger(n)) throw new TypeError(`not an integer key: ${String(v)}`);
+        return String(n);
+      }
+      return escape(String(v));
+    });
+    return { sql: list.length === 0 ? 'FALSE' : `${column} IN (${list.join(', ')})`, bind: [] };
   },
 
   timestampText(expression) {

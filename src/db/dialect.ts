@@ -112,7 +112,10 @@ export interface DialectAdapter {
    * document). Placeholders are numbered from `$first` (Sequelize `bind`). Dates travel in UTC.
    */
   boundRows(alias: string, columns: readonly BoundColumn[], rows: ReadonlyArray<readonly unknown[]>, first: number): BoundRows;
-  /** `column IN (values)` with the values as bind parameters from `$first` (PostgreSQL `= ANY(array)`, MariaDB over `JSON_TABLE`). */
+  /**
+   * `column IN (values)` for a batch's keys: PostgreSQL one array bind parameter `$first` (`= ANY`);
+   * MariaDB an escaped literal list and no bind value. Use it as the statement's only placeholder.
+   */
   inBound(column: string, type: 'integer' | 'text', values: readonly unknown[], first: number): BoundRows;
   /**
    * A timestamp column read as text that `boundRows` takes back unchanged (PostgreSQL with its UTC

@@ -12,14 +12,21 @@ export function select<Row extends object>(
   return db.sequelize.query<Row>(sql, { replacements, type: QueryTypes.SELECT, transaction });
 }
 
+/**
+ * Sequelize options for bind values: none at all when there are none, for with any `bind` (even
+ * empty) Sequelize has mysql2 prepare the statement, and a prepared statement per distinct SQL
+ * text (a literal key list) would pile up on the server.
+ */
+const bound = (bind: readonly unknown[]) => (bind.length > 0 ? { bind: [...bind] } : {});
+
 /** Runs a SELECT whose values are bind parameters ($1, $2, …) and returns its rows. */
 export function selectBound<Row extends object>(db: DatabaseHandle, sql: string, bind: readonly unknown[], transaction?: Transaction): Promise<Row[]> {
-  return db.sequelize.query<Row>(sql, { bind: [...bind], type: QueryTypes.SELECT, transaction });
+  return db.sequelize.query<Row>(sql, { ...bound(bind), type: QueryTypes.SELECT, transaction });
 }
 
 /** Runs a write whose values are bind parameters and returns how many rows it changed. */
 export async function writeBound(db: DatabaseHandle, sql: string, bind: readonly unknown[], transaction?: Transaction): Promise<number> {
-  const [result, metadata] = await db.sequelize.query(sql, { bind: [...bind], transaction });
+  const [result, metadata] = await db.sequelize.query(sql, { ...bound(bind), transaction });
   return db.dialect.affectedRows(result, metadata);
 }
 
