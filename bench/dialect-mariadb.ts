@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import mysql from 'mysql2';
 import type { SessionConnection } from '../src/db/dialect.js';
 import type { DatabaseUrl } from '../src/url.js';
-import { type BenchDialect, REFERENCE_COPIES, type ReferenceResult, SOFT_DELETED_TABLES, serially, since, step } from './dialect.js';
+import { type BenchDialect, LEGACY_TABLES, REFERENCE_COPIES, type ReferenceResult, SOFT_DELETED_TABLES, serially, since, step } from './dialect.js';
 
 const TS = "'2020-01-01 00:00:00'";
 
@@ -59,8 +59,6 @@ async function loadRows(source: mysql.Connection, target: mysql.Connection, sele
   const [, result] = await Promise.all([feeding, loading]);
   return result.affectedRows;
 }
-
-const LEGACY_TABLES = ['instance_groups', 'instance_group_policy', 'instance_group_member', 'services', 'compute_nodes'] as const;
 
 /**
  * MariaDB: generation from the SEQUENCE engine (seq_0_to_N), copies by SHOW CREATE TABLE +

@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { DatabaseUrl } from '../src/url.js';
-import { type BenchDialect, REFERENCE_COPIES, type ReferenceResult, SOFT_DELETED_TABLES, serially, since, step } from './dialect.js';
+import { type BenchDialect, LEGACY_TABLES, REFERENCE_COPIES, type ReferenceResult, SOFT_DELETED_TABLES, serially, since, step } from './dialect.js';
 
 const TS = "TIMESTAMPTZ '2020-01-01 00:00:00+00'";
 
@@ -36,8 +36,6 @@ async function copyRows(source: pg.Client, target: pg.Client, select: string, ta
   await pipeline(out, into);
   return into.rowCount;
 }
-
-const LEGACY_TABLES = ['instance_groups', 'instance_group_policy', 'instance_group_member', 'services', 'compute_nodes'] as const;
 
 /** PostgreSQL: generate_series generation, `CREATE DATABASE … TEMPLATE` copies, COPY as the reference. */
 export const postgresBench: BenchDialect = {

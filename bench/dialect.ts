@@ -76,6 +76,9 @@ export const REFERENCE_COPIES: ReadonlyArray<{ readonly table: string; readonly 
   },
 ];
 
+/** The cell tables a generated deployment fills (analyzed after the bulk load). */
+export const LEGACY_TABLES = ['instance_groups', 'instance_group_policy', 'instance_group_member', 'services', 'compute_nodes'] as const;
+
 /** The cell tables the reference soft-deletes, children first. */
 export const SOFT_DELETED_TABLES = ['instance_group_member', 'instance_group_policy', 'instance_groups'] as const;
 
