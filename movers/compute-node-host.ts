@@ -3,20 +3,27 @@
  * detach-service-from-computenode; Nova merged only the object-level half). Live and soft-deleted
  * rows with `host IS NULL` and `service_id` set are candidates; soft-deleted services count.
  *
- * One batch, per cell, in one short transaction: pick up to `count` candidates that can be migrated
- * (their service exists and has a host, and their new (host, hypervisor_hostname, deleted) collides
- * neither with an existing row nor with a lower-id legacy sibling), lock them with
- * `FOR UPDATE SKIP LOCKED` (a second runner takes others; services rows are never locked, so
- * heartbeats do not wait), and set host and service_id in one set-based UPDATE whose correlated
- * subquery reads the service's host — the same statement on PostgreSQL and MariaDB. The unique key
- * (host, hypervisor_hostname, deleted) stays the last word if a race slips through.
+ * One batch, per cell, in one short transaction, over a keyset window: the next `count` legacy nodes
+ * by primary key (blocked ones included, so that a batch costs what its size does, not what the
+ * table does). The window's nodes are locked with `FOR UPDATE SKIP LOCKED` (a second runner takes
+ * others; services rows are never locked, so heartbeats do not wait). When all of them are ours, one
+ * set-based UPDATE over the window sets host (a correlated subquery reads the service's host — the
+ * same statement on PostgreSQL and MariaDB) and nulls service_id, inside a savepoint: the unique key
+ * (host, hypervisor_hostname, deleted) finds any collision, and only then does the batch roll back to
+ * the savepoint and check node by node — a node is migratable if its service exists with a host and
+ * its new key collides neither with an existing row nor with a lower-id legacy sibling (so of two
+ * legacy twins the first wins; a lower twin that another transaction held while its window passed
+ * can lose to the later one, and is then the one reported). Nodes another transaction holds are left
+ * to it, or waited for when they are all the window has to migrate.
  *
- * Live nodes that cannot be migrated are reported as blocked, with the reason, once no migratable
- * row is left in the cell; they make the runner exit 3. Soft-deleted nodes that cannot be migrated
+ * Live nodes that cannot be migrated are reported as blocked, with the reason, by the call whose
+ * window comes up empty (the end of the cell; nodes that are only held by another transaction are not
+ * among them); they make the runner exit 3. Soft-deleted nodes that cannot be migrated
  * are left alone: nothing reads them, and they never block an upgrade.
  */
+import { type Transaction, UniqueConstraintError } from 'sequelize';
 import { failpoint } from '../src/movers/failpoints.js';
-import { batchTransaction, hasColumn, inBound, select, selectBound, writeBound } from '../src/movers/sql.js';
+import { batchTransaction, hasColumn, inBound, select, selectBound, write, writeBound } from '../src/movers/sql.js';
 import type { BlockedRow, Mover, MoverBatch, MoverContext } from '../src/movers/types.js';
 
 // Candidates that can be migrated now: service present with a host, no existing row with the new
@@ -39,7 +46,7 @@ async function blockedNodes(ctx: MoverContext): Promise<BlockedRow[]> {
     ctx.cellDb,
     `SELECT cn.id, cn.service_id, cn.hypervisor_hostname, s.id AS sid, s.host AS shost
        FROM compute_nodes cn LEFT JOIN services s ON s.id = cn.service_id
-      WHERE cn.host IS NULL AND cn.deleted = 0
+      WHERE cn.host IS NULL AND cn.deleted = 0 AND cn.id NOT IN (SELECT cn.id ${MIGRATABLE})
       ORDER BY cn.id LIMIT :limit`,
     { limit: LIMIT_BLOCKED_LISTED },
   );
@@ -69,10 +76,38 @@ async function blockedNodes(ctx: MoverContext): Promise<BlockedRow[]> {
   return blocked;
 }
 
+/** Legacy nodes (no host yet, a service_id to take it from) with keys in (`:after`, `:last`]. */
+const IN_WINDOW = 'host IS NULL AND service_id IS NOT NULL AND id > :after AND id <= :last';
+const SET_HOST = 'SET host = (SELECT s.host FROM services s WHERE s.id = compute_nodes.service_id), service_id = NULL';
+
+/**
+ * Sets host and nulls service_id on every legacy node of a window this transaction has locked, in
+ * one statement, with no collision check but the unique key's: returns the rows changed, or
+ * undefined when the key refused (rolled back to before the statement; the caller then checks).
+ */
+async function updateWindow(db: MoverContext['cellDb'], window: { after: number; last: number }, t: Transaction): Promise<number | undefined> {
+  await db.sequelize.query('SAVEPOINT cellsdb_nodes', { transaction: t });
+  try {
+    return await write(
+      db,
+      `UPDATE compute_nodes ${SET_HOST}
+        WHERE ${IN_WINDOW} AND EXISTS (SELECT 1 FROM services s WHERE s.id = compute_nodes.service_id AND s.host IS NOT NULL)`,
+      window,
+      t,
+    );
+  } catch (error) {
+    if (!(error instanceof UniqueConstraintError)) throw error;
+    await db.sequelize.query('ROLLBACK TO SAVEPOINT cellsdb_nodes', { transaction: t });
+    return undefined;
+  }
+}
+
 /** `migrate_compute_node_host`. */
 export const backfillComputeNodeHost: Mover = {
   name: 'migrate_compute_node_host',
   description: 'Set compute_nodes.host from services.host and null service_id, in set-based batches',
+  // A node is one narrow row and one index entry: 500 of them take a few milliseconds.
+  firstBatchSize: 500,
 
   async readiness(ctx) {
     if (!(await hasColumn(ctx.cellDb, 'compute_nodes', 'host'))) {
@@ -83,45 +118,47 @@ export const backfillComputeNodeHost: Mover = {
 
   async migrate(ctx, count, after): Promise<MoverBatch> {
     const db = ctx.cellDb;
-    const batch = await batchTransaction(db, ctx.timeouts, async (t) => {
-      const candidates = (await select<{ id: number }>(db, `SELECT cn.id ${MIGRATABLE} AND cn.id > :after ORDER BY cn.id LIMIT :count`, { after, count }, t)).map((r) =>
-        Number(r.id),
+    const batch = await batchTransaction(db, ctx.timeouts, async (t): Promise<MoverBatch | undefined> => {
+      // The keyset window: the next `count` legacy nodes by primary key, blocked ones included, so
+      // that a batch costs what its size does, not what the table does.
+      const [edge] = await select<{ n: number | string; last: number | string | null }>(
+        db,
+        `SELECT COUNT(*) AS n, MAX(id) AS last FROM (SELECT id FROM compute_nodes WHERE host IS NULL AND service_id IS NOT NULL AND id > :after ORDER BY id LIMIT :count) w`,
+        { after, count },
+        t,
       );
-      if (candidates.length === 0) return undefined;
-      const ofCandidates = inBound(db, 'id', 'integer', candidates, 1);
-      const lockNodes = async (skipLocked: boolean) =>
-        (
-          await selectBound<{ id: number }>(
-            db,
-            `SELECT id FROM compute_nodes WHERE ${ofCandidates.sql} AND host IS NULL ORDER BY id FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`,
-            ofCandidates.bind,
-            t,
-          )
-        ).map((r) => Number(r.id));
-      let locked = await lockNodes(true);
-      // Every candidate held by another transaction: wait for them (bounded by the lock timeout)
-      // rather than return done = 0, which ends the run with exit 0 while they may still lack a host.
-      if (locked.length === 0) locked = await lockNodes(false);
-      const done =
-        locked.length === 0
-          ? 0
-          : await (async () => {
-              const ofLocked = inBound(db, 'id', 'integer', locked, 1);
-              return writeBound(
-                db,
-                `UPDATE compute_nodes SET host = (SELECT s.host FROM services s WHERE s.id = compute_nodes.service_id), service_id = NULL
-                  WHERE ${ofLocked.sql} AND host IS NULL AND service_id IS NOT NULL`,
-                ofLocked.bind,
-                t,
-              );
-            })();
+      const size = Number(edge?.n ?? 0);
+      if (size === 0 || edge?.last == null) return undefined;
+      const window = { after, last: Number(edge.last) };
+      const locked = (await select<{ id: number }>(db, `SELECT id FROM compute_nodes WHERE ${IN_WINDOW} ORDER BY id FOR UPDATE SKIP LOCKED`, window, t)).map((r) => Number(r.id));
+      if (locked.length === size) {
+        // Every node of the window is ours: set them all in one statement and let the unique key
+        // find collisions; only if it finds one does the batch check node by node below.
+        const done = await updateWindow(db, window, t);
+        if (done !== undefined) {
+          failpoint('compute-nodes:updated');
+          return { found: done, done, blocked: [], lastKey: window.last, more: true };
+        }
+      }
+      const candidates = (await select<{ id: number }>(db, `SELECT cn.id ${MIGRATABLE} AND cn.id > :after AND cn.id <= :last ORDER BY cn.id`, window, t)).map((r) => Number(r.id));
+      const mine = new Set(locked);
+      let ours = candidates.filter((id) => mine.has(id));
+      if (ours.length === 0 && candidates.length > 0) {
+        // Every migratable node of the window held by another transaction: wait for them (bounded
+        // by the lock timeout) rather than pass them by while they may still lack a host.
+        const of = inBound(db, 'id', 'integer', candidates, 1);
+        ours = (await selectBound<{ id: number }>(db, `SELECT id FROM compute_nodes WHERE ${of.sql} AND host IS NULL ORDER BY id FOR UPDATE`, of.bind, t)).map((r) => Number(r.id));
+      }
+      const of = inBound(db, 'id', 'integer', ours, 1);
+      const done = ours.length === 0 ? 0 : await writeBound(db, `UPDATE compute_nodes ${SET_HOST} WHERE ${of.sql} AND host IS NULL AND service_id IS NOT NULL`, of.bind, t);
       failpoint('compute-nodes:updated');
-      return { found: candidates.length, done, blocked: [], lastKey: Math.max(...candidates) };
+      // More windows may follow even after a short one: the call that finds none lists what is blocked.
+      return { found: candidates.length, done, blocked: [], lastKey: window.last, more: true };
     });
     if (batch) return batch;
-    // Nothing migratable is left after `after`: report what only an operator can unblock.
+    // No legacy node is left after `after`: report what only an operator can unblock.
     const blocked = await blockedNodes(ctx);
-    return { found: blocked.length, done: 0, blocked, lastKey: after };
+    return { found: blocked.length, done: 0, blocked, lastKey: after, more: false };
   },
 
   async estimate(ctx) {

@@ -244,6 +244,34 @@ eachDialect(test, 'compute nodes: orphans and collisions are blocked with id and
   t.is((await runInProcess(['--api-db', d.cloud.api.raw, 'db', 'sync'])).code, 0);
 });
 
+eachDialect(test, 'compute nodes in small batches: windows of only blocked nodes do not end the run, and a later twin is blocked, not the first', async (t, dialect) => {
+  const d = await useLegacyDeployment(t, dialect, ['cell1']);
+  const cell = d.cells[0] as Cell;
+  const at = new Date(Date.UTC(2020, 1, 2));
+  await insertRows(cell.url, 'services', ['good', 'twin'].map((host) => ({ host, binary: 'nova-compute', topic: 'compute', report_count: 0, created_at: at, deleted: 0 })));
+  const sid = Object.fromEntries((await query<{ id: number; host: string }>(cell.url, 'SELECT id, host FROM services')).map((s) => [s.host, Number(s.id)]));
+  // vcpus tells the nodes apart: six orphans first (three whole windows of two), then a twin, three
+  // good nodes, and the twin's later copy, two windows on.
+  const plant = [
+    ...[1, 2, 3, 4, 5, 6].map((n) => ({ vcpus: n, service_id: 1_999_999_000 + n, hypervisor_hostname: `orphan-${n}.example.org` })),
+    { vcpus: 7, service_id: sid['twin'], hypervisor_hostname: 'twin.example.org' },
+    ...[8, 9, 10].map((n) => ({ vcpus: n, service_id: sid['good'], hypervisor_hostname: `good-${n}.example.org` })),
+    { vcpus: 11, service_id: sid['twin'], hypervisor_hostname: 'twin.example.org' },
+  ];
+  for (const node of plant) await insertRows(cell.url, 'compute_nodes', [{ ...node, host: null, memory_mb: 1024, local_gb: 10, created_at: at, deleted: 0 }]);
+  const id = Object.fromEntries((await query<{ id: number; vcpus: number }>(cell.url, 'SELECT id, vcpus FROM compute_nodes')).map((n) => [Number(n.vcpus), String(n.id)]));
+
+  const run = await odm(d.cloud, ['--json', '--batch-size', '2']);
+  t.is(run.code, 3, show(run));
+  const report = parseReport(run);
+  t.like(report.migrations.find((m) => m.name === NODES), { completed: 4, blocked: 7 });
+  t.deepEqual(report.blocked.map((b) => String(b.id)).sort(), [1, 2, 3, 4, 5, 6, 11].map((n) => id[n] as string).sort());
+  t.regex(report.blocked.find((b) => String(b.id) === id[11])?.reason ?? '', new RegExp(`collide with compute node ${id[7]}`));
+  const after = await nodes(d.q, cell.url);
+  for (const n of [7, 8, 9, 10]) t.like(after[id[n] as string], { host: n === 7 ? 'twin' : 'good', service_id: null }, `node ${n} migrated`);
+  for (const n of [1, 2, 3, 4, 5, 6, 11]) t.like(after[id[n] as string], { host: null, service_id: plant[n - 1]?.service_id }, `node ${n} untouched`);
+});
+
 eachDialect(test, 'the blocker: a dirty cell stops db sync with its name, count and the way out; soft-deleted rows and empty cells pass; after the movers, sync reaches head', async (t, dialect) => {
   const d = await useLegacyDeployment(t, dialect, ['dirty', 'history']);
   const [dirty, history] = d.cells as [Cell, Cell];

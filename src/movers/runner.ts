@@ -140,19 +140,23 @@ export const DEFAULT_BATCH_TARGET_MS = 100;
 
 /**
  * Batch sizes for one mover on one cell: fixed when the operator gave `--batch-size`, else sized so
- * that a batch takes about `targetMs`. The time per row is smoothed over batches; the next size
- * follows it but grows at most fourfold (and shrinks at most by half) from one batch to the next,
- * so that a cold cache or a noisy neighbour does not swing it. A lock timeout halves the batch in the
- * retry, and the size the retry settled on is kept. Remembered across the passes of one run.
+ * that a batch takes about `targetMs`. The time per row is the recent batches' milliseconds over
+ * their rows (each older batch counting half as much as the next), so that a big batch outweighs the
+ * small ones before it, whose time is mostly per-statement overhead; the next size follows it but
+ * grows at most fourfold (and shrinks at most by half) from one batch to the next, so that a cold
+ * cache or a noisy neighbour does not swing it. A lock timeout halves the batch in the retry, and the
+ * size the retry settled on is kept. Remembered across the passes of one run.
  */
 export class BatchSizer {
-  private msPerRow: number | undefined;
+  private recentMs = 0;
+  private recentRows = 0;
   private size: number;
   constructor(
     private readonly fixed: number | undefined,
     private readonly targetMs: number,
+    first: number = FIRST_BATCH_SIZE,
   ) {
-    this.size = fixed ?? FIRST_BATCH_SIZE;
+    this.size = fixed ?? Math.min(MAX_BATCH_SIZE, Math.max(1, Math.round(first)));
   }
   next(): number {
     return this.size;
@@ -162,9 +166,9 @@ export class BatchSizer {
     if (this.fixed !== undefined) return;
     // A partial batch (the end of a cell) says little about a full one; an empty one nothing.
     if (found <= 0 || found < count / 2) return;
-    const perRow = Math.max(ms, 1) / found;
-    this.msPerRow = this.msPerRow === undefined ? perRow : (this.msPerRow + perRow) / 2;
-    const wanted = this.targetMs / this.msPerRow;
+    this.recentMs = this.recentMs / 2 + Math.max(ms, 1);
+    this.recentRows = this.recentRows / 2 + found;
+    const wanted = this.targetMs / (this.recentMs / this.recentRows);
     this.size = Math.round(Math.min(MAX_BATCH_SIZE, Math.max(1, this.size / 2, Math.min(this.size * 4, wanted))));
   }
   /** A retry settled on a smaller size after a lock timeout or deadlock. */
@@ -230,10 +234,12 @@ async function runOnCell(mover: Mover, ctx: MoverContext, options: RunnerOptions
         run.found += batch.found;
       }
       run.done += batch.done;
+      const advanced = batch.lastKey > after;
       after = batch.lastKey;
-      // Fewer candidates than asked for: the end of the cell. Nothing done: no progress possible
-      // here (blocked rows, or rows another runner holds). Otherwise go on after `lastKey`.
-      if (batch.found < count || batch.done === 0) break;
+      // A windowed mover says whether keys remain. Otherwise: fewer candidates than asked for is the
+      // end of the cell, and nothing done means no progress is possible here (blocked rows, or rows
+      // another runner holds). Else go on after `lastKey`.
+      if (batch.more !== undefined ? !batch.more || !advanced : batch.found < count || batch.done === 0) break;
     }
   } finally {
     budget?.finished();
@@ -280,7 +286,7 @@ export async function runOnlineDataMigrations(options: RunnerOptions): Promise<R
   const sizerFor = (mover: Mover, cell: CellMapping): BatchSizer => {
     const key = `${mover.name}\u0000${cell.uuid}`;
     let sizer = sizers.get(key);
-    if (!sizer) sizers.set(key, (sizer = new BatchSizer(options.batchSize, options.batchTargetMs ?? DEFAULT_BATCH_TARGET_MS)));
+    if (!sizer) sizers.set(key, (sizer = new BatchSizer(options.batchSize, options.batchTargetMs ?? DEFAULT_BATCH_TARGET_MS, mover.firstBatchSize)));
     return sizer;
   };
   const called = new Set<string>();

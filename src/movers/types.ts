@@ -27,6 +27,12 @@ export interface MoverBatch {
   readonly done: number;
   readonly blocked: readonly BlockedRow[];
   readonly lastKey: number;
+  /**
+   * Whether keys after `lastKey` remain to be looked at. A mover that reads fixed keyset windows
+   * sets it, so that a window holding only rows it skips (blocked, or migrated meanwhile) does not
+   * end the cell. Unset: the runner takes `found < count`, or nothing done, as the end.
+   */
+  readonly more?: boolean;
 }
 
 /** What a cell's schema says about a mover: run it, nothing to do (already contracted), or not yet. */
@@ -40,6 +46,11 @@ export interface Mover {
   /** Unique; shown in the `Migration` column. */
   readonly name: string;
   readonly description: string;
+  /**
+   * Where adaptive batches start for this mover, in rows (from there they are sized to the target
+   * duration). For movers whose rows are cheap; @default FIRST_BATCH_SIZE (Nova's 50)
+   */
+  readonly firstBatchSize?: number;
   /** Whether this cell's schema lets the mover run. */
   readiness(ctx: MoverContext): Promise<Readiness>;
   /** Migrates at most `count` rows with keys above `after`, in short transactions. */
