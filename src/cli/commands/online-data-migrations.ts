@@ -9,6 +9,11 @@ import type { DatabaseHandle } from '../../db/registry.js';
 import { checkLogFile, openBatchLog } from '../batch-log.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 
+/** Movers that start their adaptive batches elsewhere, for the help text: " (500 for …)". */
+const OWN_FIRST_SIZES = MOVERS.filter((m) => m.firstBatchSize !== undefined)
+  .map((m) => ` (${m.firstBatchSize} for ${m.name})`)
+  .join('');
+
 interface Args extends GlobalArgs {
   readonly 'max-count'?: string | undefined;
   readonly 'batch-size'?: string | undefined;
@@ -89,7 +94,7 @@ export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> 
     if (run.maxCount === undefined && !rt.output.json && !run.dryRun) {
       rt.output.notice(
         run.batchSize === undefined
-          ? `Running batches of about ${run.batchTargetMs ?? DEFAULT_BATCH_TARGET_MS} ms (from ${FIRST_BATCH_SIZE} rows, adapting) until complete`
+          ? `Running batches of about ${run.batchTargetMs ?? DEFAULT_BATCH_TARGET_MS} ms (from ${FIRST_BATCH_SIZE} rows or a mover's own first size, adapting) until complete`
           : `Running batches of ${run.batchSize} until complete`,
       );
     }
@@ -146,7 +151,7 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         .option('batch-size', { type: 'string', describe: 'Rows per batch, fixed [default: adaptive, see --batch-ms]' })
         .option('batch-ms', {
           type: 'string',
-          describe: `Without --batch-size, size batches to take about this many milliseconds, starting at ${FIRST_BATCH_SIZE} rows: the longest a batch holds its row locks [default: ${DEFAULT_BATCH_TARGET_MS}]`,
+          describe: `Without --batch-size, size batches to take about this many milliseconds, starting at ${FIRST_BATCH_SIZE} rows${OWN_FIRST_SIZES}: the longest a batch holds its row locks [default: ${DEFAULT_BATCH_TARGET_MS}]`,
         })
         .option('dry-run', { type: 'boolean', describe: 'Count what each mover would do per cell; write nothing' })
         .option('log-file', { type: 'string', describe: 'Append one line per batch to this file instead of stderr' })
