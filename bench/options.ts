@@ -34,6 +34,8 @@ export interface BenchOptions {
   /** Also break the movers' batch time down by statement (in-process run on another copy). */
   readonly profile: boolean;
   readonly workload: { readonly connections: number; readonly rate: number };
+  /** More runs of the movers under the workload, each with these extra flags (the trade of speed for impact). */
+  readonly impactVariants: ReadonlyArray<readonly string[]>;
   readonly keep: boolean;
   readonly output: string | undefined;
 }
@@ -68,6 +70,11 @@ export function parseOptions(argv: readonly string[] = hideBin(process.argv), en
     .option('skip-scale4', { type: 'boolean', default: false, describe: 'Skip the 4x deployment (memory figure)' })
     .option('workload-connections', { type: 'number', default: 4, describe: 'Connections (and workers) of the live workload, per database' })
     .option('workload-rate', { type: 'number', default: 100, describe: 'Operations per second the live workload aims at' })
+    .option('impact-variants', {
+      type: 'string',
+      default: '--concurrency 1',
+      describe: "Also run the movers under the workload with these flags, ';' between runs (e.g. '--concurrency 1;--batch-ms 50'); '' for none",
+    })
     .option('keep', { type: 'boolean', default: false, describe: 'Keep the benchmark databases' })
     .option('output', { type: 'string', describe: 'Also write the JSON document to this file' })
     .strict()
@@ -107,6 +114,12 @@ export function parseOptions(argv: readonly string[] = hideBin(process.argv), en
       connections: positive('workload-connections', args['workload-connections'], true) as number,
       rate: positive('workload-rate', args['workload-rate'], false) as number,
     }),
+    impactVariants: Object.freeze(
+      args['impact-variants']
+        .split(';')
+        .map((v) => Object.freeze(v.split(/\s+/).filter((a) => a !== '')))
+        .filter((v) => v.length > 0),
+    ),
     keep: args.keep,
     output: args.output,
   });

@@ -229,6 +229,33 @@ async function benchmark(options: BenchOptions): Promise<Record<string, unknown>
     await discard(base);
     note(`workload p99 ${withoutMovers.latency.p99Ms} ms alone, ${withMovers.latency.p99Ms} ms with the movers; errors ${withoutMovers.errors} / ${withMovers.errors}`);
 
+    // 3b. The same with other flags (by default --concurrency 1): what speed buys in impact.
+    const impactVariants: Array<Record<string, unknown>> = [];
+    for (const flags of options.impactVariants) {
+      const v = await fresh(template, 'variant');
+      await server.settle();
+      const variant: Batching = { batchSize: options.batchSize, batchMs: options.batchMs, odmArgs: [...options.odmArgs, ...flags] };
+      note(`workload with the movers${batchingFlags(variant)}`);
+      const load = await startWorkload(v, options.workload);
+      let run: MoverRun;
+      let result: WorkloadResult;
+      try {
+        run = await movers(server, v, variant, `movers under the workload (${flags.join(' ')})`);
+      } finally {
+        result = await load.stop();
+      }
+      const ok = check(await census(v), want, { membersAdded: true });
+      await discard(v);
+      const ratio = withoutMovers.latency.p99Ms > 0 ? round(result.latency.p99Ms / withoutMovers.latency.p99Ms) : null;
+      note(`workload p99 ${result.latency.p99Ms} ms with the movers (${flags.join(' ')}): ${ratio}x`);
+      impactVariants.push({
+        flags: flags.join(' '),
+        with_movers: workloadJson(result),
+        p99_ratio: ratio,
+        movers_under_workload: { command_seconds: round(run.commandSeconds), [IG]: moverJson(mover(run, IG), refGroups), [CN]: moverJson(mover(run, CN), refNodes), check: ok },
+      });
+    }
+
     // 4. Memory: the same run on a deployment four times as big (generated directly: it is used once).
     let memory: Record<string, unknown> = { skipped: true };
     if (options.memory) {
@@ -307,6 +334,8 @@ async function benchmark(options: BenchOptions): Promise<Record<string, unknown>
           [CN]: moverJson(mover(underLoad, CN), refNodes),
           check: liveCheck,
         },
+        // Compared with the same run of the workload alone (as long as the headline run).
+        ...(impactVariants.length > 0 ? { variants: impactVariants } : {}),
       },
       memory,
       ...(sweep.length > 0 ? { batch_size_sweep: sweep } : {}),
