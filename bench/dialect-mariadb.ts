@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import mysql from 'mysql2';
 import type { SessionConnection } from '../src/db/dialect.js';
 import type { DatabaseUrl } from '../src/url.js';
-import { type BenchDialect, LEGACY_TABLES, REFERENCE_COPIES, type ReferenceResult, SOFT_DELETED_TABLES, serially, since, step } from './dialect.js';
+import { type BenchDialect, LEGACY_TABLES, type ReferenceDriver, type ReferenceResult, referenceInstanceGroups, serially, since } from './dialect.js';
 
 const TS = "'2020-01-01 00:00:00'";
 
@@ -65,6 +65,19 @@ async function loadRows(source: mysql.Connection, target: mysql.Connection, sele
  * INSERT … SELECT (MariaDB has no template databases, and CREATE TABLE … LIKE drops foreign keys),
  * LOAD DATA LOCAL INFILE fed from a SELECT stream as the reference.
  */
+const REFERENCE_DRIVER: ReferenceDriver<mysql.Connection> = {
+  connected,
+  copy: loadRows,
+  maxGroupId: async (api) => Number((await run<Array<{ m: number | string }>>(api, { sql: 'SELECT COALESCE(MAX(id), 0) AS m FROM instance_groups' }))[0]?.m ?? 0),
+  async liveGroupRange(cell) {
+    const [range] = await run<Array<{ lo: number | null; hi: number | null }>>(cell, { sql: 'SELECT MIN(id) AS lo, MAX(id) AS hi FROM instance_groups WHERE deleted = 0' });
+    return range?.lo == null || range.hi == null ? undefined : { lo: Number(range.lo), hi: Number(range.hi) };
+  },
+  // Explicit ids move InnoDB's AUTO_INCREMENT past them.
+  reserveGroupIds: async () => undefined,
+  softDelete: async (cell, table) => (await run<{ affectedRows: number }>(cell, { sql: `UPDATE ${table} SET deleted = id, deleted_at = UTC_TIMESTAMP() WHERE deleted = 0` })).affectedRows,
+};
+
 export const mariadbBench: BenchDialect = {
   name: 'mysql',
   label: 'MariaDB',
@@ -124,41 +137,7 @@ export const mariadbBench: BenchDialect = {
     // Nothing portable to flush on MariaDB; InnoDB flushes in the background.
   },
 
-  async referenceInstanceGroups(api, cells): Promise<ReferenceResult> {
-    const started = performance.now();
-    const rows: Record<string, number> = {};
-    const steps: Record<string, number> = {};
-    await connected([api, ...cells], async ([apiAdmin, ...cellConnections]) => {
-      // New API ids, reserved up front (cell ids collide): cell group id + offset. Explicit ids move
-      // InnoDB's AUTO_INCREMENT past them.
-      const [top] = await run<Array<{ m: number | string }>>(apiAdmin as mysql.Connection, { sql: 'SELECT COALESCE(MAX(id), 0) AS m FROM instance_groups' });
-      let next = Number(top?.m ?? 0) + 1;
-      const plans: Array<{ cell: mysql.Connection; offset: number }> = [];
-      for (const cell of cellConnections) {
-        const [range] = await run<Array<{ lo: number | null; hi: number | null }>>(cell, { sql: 'SELECT MIN(id) AS lo, MAX(id) AS hi FROM instance_groups WHERE deleted = 0' });
-        if (range?.lo == null || range.hi == null) continue;
-        const offset = next - Number(range.lo);
-        next = offset + Number(range.hi) + 1;
-        plans.push({ cell, offset });
-      }
-      await serially(plans, ({ cell, offset }) =>
-          connected([api], async ([target]) => {
-            const to = target as mysql.Connection;
-            const copied: Record<string, number> = {};
-            for (const copy of REFERENCE_COPIES) {
-              copied[copy.table] = await step(steps, `copy ${copy.table}`, () => loadRows(cell, to, copy.select(offset), copy.table, copy.columns));
-            }
-            let softDeleted = 0;
-            for (const table of SOFT_DELETED_TABLES) {
-              softDeleted += await step(steps, `soft-delete ${table}`, async () => (await run<{ affectedRows: number }>(cell, { sql: `UPDATE ${table} SET deleted = id, deleted_at = UTC_TIMESTAMP() WHERE deleted = 0` })).affectedRows);
-            }
-                        for (const [table, n] of Object.entries(copied)) rows[table] = (rows[table] ?? 0) + n;
-            rows.soft_deleted = (rows.soft_deleted ?? 0) + softDeleted;
-          }),
-      );
-    });
-    return { seconds: since(started), rows, steps };
-  },
+  referenceInstanceGroups: (api, cells) => referenceInstanceGroups(REFERENCE_DRIVER, api, cells),
 
   async referenceComputeNodes(cells): Promise<ReferenceResult> {
     const started = performance.now();

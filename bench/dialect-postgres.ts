@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { DatabaseUrl } from '../src/url.js';
-import { type BenchDialect, LEGACY_TABLES, REFERENCE_COPIES, type ReferenceResult, SOFT_DELETED_TABLES, serially, since, step } from './dialect.js';
+import { type BenchDialect, LEGACY_TABLES, type ReferenceDriver, type ReferenceResult, referenceInstanceGroups, serially, since } from './dialect.js';
 
 const TS = "TIMESTAMPTZ '2020-01-01 00:00:00+00'";
 
@@ -38,6 +38,20 @@ async function copyRows(source: pg.Client, target: pg.Client, select: string, ta
 }
 
 /** PostgreSQL: generate_series generation, `CREATE DATABASE … TEMPLATE` copies, COPY as the reference. */
+const REFERENCE_DRIVER: ReferenceDriver<pg.Client> = {
+  connected,
+  copy: copyRows,
+  maxGroupId: async (api) => Number((await api.query<{ m: string }>('SELECT COALESCE(MAX(id), 0) AS m FROM instance_groups')).rows[0]?.m ?? 0),
+  async liveGroupRange(cell) {
+    const [range] = (await cell.query<{ lo: number | null; hi: number | null }>('SELECT MIN(id) AS lo, MAX(id) AS hi FROM instance_groups WHERE deleted = 0')).rows;
+    return range?.lo == null || range.hi == null ? undefined : { lo: Number(range.lo), hi: Number(range.hi) };
+  },
+  async reserveGroupIds(api, last) {
+    await api.query("SELECT setval(pg_get_serial_sequence('instance_groups', 'id'), $1)", [last]);
+  },
+  softDelete: async (cell, table) => (await cell.query(`UPDATE ${table} SET deleted = id, deleted_at = now() WHERE deleted = 0`)).rowCount ?? 0,
+};
+
 export const postgresBench: BenchDialect = {
   name: 'postgres',
   label: 'PostgreSQL',
@@ -79,42 +93,7 @@ export const postgresBench: BenchDialect = {
     await admin.query('CHECKPOINT').catch(() => undefined);
   },
 
-  async referenceInstanceGroups(api, cells): Promise<ReferenceResult> {
-    const started = performance.now();
-    const rows: Record<string, number> = {};
-    const steps: Record<string, number> = {};
-    await connected([api, ...cells], async ([apiAdmin, ...cellClients]) => {
-      // New API ids, reserved up front: cell ids collide, and COPY cannot look up the id a group got.
-      // Cell group id + offset is the API id; the sequence is moved past the whole block.
-      const [top] = (await (apiAdmin as pg.Client).query<{ m: string }>('SELECT COALESCE(MAX(id), 0) AS m FROM instance_groups')).rows;
-      let next = Number(top?.m ?? 0) + 1;
-      const plans: Array<{ cell: pg.Client; offset: number }> = [];
-      for (const cell of cellClients) {
-        const [range] = (await cell.query<{ lo: number | null; hi: number | null }>('SELECT MIN(id) AS lo, MAX(id) AS hi FROM instance_groups WHERE deleted = 0')).rows;
-        if (range?.lo == null || range.hi == null) continue;
-        const offset = next - range.lo;
-        next = offset + range.hi + 1;
-        plans.push({ cell, offset });
-      }
-      await (apiAdmin as pg.Client).query("SELECT setval(pg_get_serial_sequence('instance_groups', 'id'), $1)", [Math.max(1, next - 1)]);
-      await serially(plans, ({ cell, offset }) =>
-          connected([api], async ([target]) => {
-            const to = target as pg.Client;
-            const copied: Record<string, number> = {};
-            for (const copy of REFERENCE_COPIES) {
-              copied[copy.table] = await step(steps, `copy ${copy.table}`, () => copyRows(cell, to, copy.select(offset), copy.table, copy.columns));
-            }
-            let softDeleted = 0;
-            for (const table of SOFT_DELETED_TABLES) {
-              softDeleted += await step(steps, `soft-delete ${table}`, async () => (await cell.query(`UPDATE ${table} SET deleted = id, deleted_at = now() WHERE deleted = 0`)).rowCount ?? 0);
-            }
-                        for (const [table, n] of Object.entries(copied)) rows[table] = (rows[table] ?? 0) + n;
-            rows.soft_deleted = (rows.soft_deleted ?? 0) + softDeleted;
-          }),
-      );
-    });
-    return { seconds: since(started), rows, steps };
-  },
+  referenceInstanceGroups: (api, cells) => referenceInstanceGroups(REFERENCE_DRIVER, api, cells),
 
   async referenceComputeNodes(cells): Promise<ReferenceResult> {
     const started = performance.now();

@@ -92,3 +92,56 @@ export async function serially<T>(items: readonly T[], work: (item: T) => Promis
 
 /** Seconds since `started` (a performance.now() value). */
 export const since = (started: number): number => (performance.now() - started) / 1000;
+
+/** The driver calls the instance-group reference needs, on a dialect's own client type `C`. */
+export interface ReferenceDriver<C> {
+  /** Opens one client per URL for `work`, and closes them after. */
+  connected<T>(urls: readonly DatabaseUrl[], work: (clients: C[]) => Promise<T>): Promise<T>;
+  /** The highest id in the API's instance_groups (0 when empty). */
+  maxGroupId(api: C): Promise<number>;
+  /** The lowest and highest live legacy group id of a cell, or undefined when it has none. */
+  liveGroupRange(cell: C): Promise<{ lo: number; hi: number } | undefined>;
+  /** Moves the API id generator past `last` (explicit ids do not move a PostgreSQL sequence). */
+  reserveGroupIds(api: C, last: number): Promise<void>;
+  /** Streams `select` on `source` into `table (columns)` on `target` with the bulk path; returns the rows. */
+  copy(source: C, target: C, select: string, table: string, columns: readonly string[]): Promise<number>;
+  /** One set-based soft-delete of a cell table (deleted = id); returns the rows. */
+  softDelete(cell: C, table: string): Promise<number>;
+}
+
+/**
+ * The instance-group reference on any dialect: API ids reserved up front, one block per cell (cell
+ * ids collide, and a bulk copy cannot look up the id a group got: cell group id + offset is the API
+ * id), then per cell, serially, REFERENCE_COPIES streamed with the bulk path and one soft-delete per
+ * SOFT_DELETED_TABLES table.
+ */
+export async function referenceInstanceGroups<C>(driver: ReferenceDriver<C>, api: DatabaseUrl, cells: readonly DatabaseUrl[]): Promise<ReferenceResult> {
+  const started = performance.now();
+  const rows: Record<string, number> = {};
+  const steps: Record<string, number> = {};
+  await driver.connected([api, ...cells], async ([apiAdmin, ...cellClients]) => {
+    let next = (await driver.maxGroupId(apiAdmin as C)) + 1;
+    const plans: Array<{ cell: C; offset: number }> = [];
+    for (const cell of cellClients) {
+      const range = await driver.liveGroupRange(cell);
+      if (!range) continue;
+      const offset = next - range.lo;
+      next = offset + range.hi + 1;
+      plans.push({ cell, offset });
+    }
+    await driver.reserveGroupIds(apiAdmin as C, Math.max(1, next - 1));
+    await serially(plans, ({ cell, offset }) =>
+      driver.connected([api], async ([target]) => {
+        for (const copy of REFERENCE_COPIES) {
+          const n = await step(steps, `copy ${copy.table}`, () => driver.copy(cell, target as C, copy.select(offset), copy.table, copy.columns));
+          rows[copy.table] = (rows[copy.table] ?? 0) + n;
+        }
+        for (const table of SOFT_DELETED_TABLES) {
+          const n = await step(steps, `soft-delete ${table}`, () => driver.softDelete(cell, table));
+          rows.soft_deleted = (rows.soft_deleted ?? 0) + n;
+        }
+      }),
+    );
+  });
+  return { seconds: since(started), rows, steps };
+}
