@@ -106,7 +106,9 @@ eachDialect(test, 'instance-group mover killed at every failpoint and at random,
 eachDialect(test, 'runner and compute-node mover killed at every failpoint and at random, rerun with and without --max-count: exact content', async (t, dialect) => {
   const d = await useLegacyDeployment(t, dialect, ['cell1', 'cell2']);
   for (const [i, cell] of (d.cells as Cell[]).entries()) {
-    await seed(cell, { groups: 40, policiesPerGroup: 2, membersPerGroup: 3, computeNodes: 100, hostPrefix: `b${i}` });
+    // Enough groups that the steps before the instance-groups failpoint (a random kill among them)
+    // cannot finish them all: with 40 per cell a fast random step sometimes did.
+    await seed(cell, { groups: 100, policiesPerGroup: 2, membersPerGroup: 3, computeNodes: 100, hostPrefix: `b${i}` });
   }
   await crashAndResume(t, d, [
     { point: 'runner:batch-done', n: 1, args: BATCH },
