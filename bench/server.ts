@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SessionConnection } from '../src/db/dialect.js';
@@ -11,6 +12,9 @@ import { postgresBench } from './dialect-postgres.js';
 import type { BenchOptions } from './options.js';
 
 /** The database server a benchmark runs on: create, copy and drop databases; stop what we started. */
+/** Longer than the movers' live-traffic window (one second). */
+const TRAFFIC_QUIET_MS = 1100;
+
 export interface BenchServer {
   readonly bench: BenchDialect;
   /** For the JSON document: 'embedded' or the masked URL. */
@@ -62,7 +66,12 @@ export async function openServer(options: BenchOptions, note: (text: string) => 
     },
     drop: (database) => adapter.dropDatabase(session, database),
     copy: (from, to) => bench.copyDatabase(session, url, from, to),
-    settle: () => bench.settle(session),
+    async settle() {
+      await bench.settle(session);
+      // Then idle for longer than the movers' live-traffic window: this admin session is the
+      // benchmark's scaffolding, not a client of the cloud the movers should yield to.
+      await sleep(TRAFFIC_QUIET_MS);
+    },
     async stop() {
       await session.close().catch(() => undefined);
       await stopEmbedded();

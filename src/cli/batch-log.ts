@@ -12,6 +12,8 @@ export interface BatchLine {
   readonly found: number;
   readonly done: number;
   readonly ms: number;
+  /** Run while yielding to other clients (JSON lines only). */
+  readonly yielding?: boolean;
 }
 
 /** Where per-batch lines go: a file (`--log-file`) or stderr, as text or JSON lines (`--log-format`). */

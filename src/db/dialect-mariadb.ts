@@ -254,4 +254,23 @@ export const mariadbDialect: DialectAdapter = {
     if (typeof header === 'number') return header;
     return Number(header?.affectedRows ?? 0);
   },
+
+  sessionId(connection) {
+    const id = (connection as { threadId?: unknown } | null)?.threadId;
+    return typeof id === 'number' ? id : undefined;
+  },
+
+  async otherActiveSessions(sequelize, excluded, windowMs, database) {
+    // Ids are ours (numbers) and the window a number: literals, so that nothing is prepared.
+    const ids = [...excluded].filter((id) => Number.isInteger(id));
+    const rows = await sequelize.query<{ n: string | number }>(
+      `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST
+        WHERE ID <> CONNECTION_ID() ${ids.length > 0 ? `AND ID NOT IN (${ids.join(', ')})` : ''}
+          AND COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Killed') AND USER NOT IN ('system user', 'event_scheduler')
+          ${database === undefined ? '' : `AND DB = ${sequelize.escape(database)}`}
+          AND (COMMAND <> 'Sleep' OR TIME_MS < ${Math.max(0, Math.round(windowMs))})`,
+      { type: QueryTypes.SELECT },
+    );
+    return Number(rows[0]?.n ?? 0);
+  },
 };

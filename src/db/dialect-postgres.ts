@@ -264,4 +264,20 @@ export const postgresDialect: DialectAdapter = {
     if (typeof metadata === 'number') return metadata;
     return Number((metadata as { rowCount?: number } | null)?.rowCount ?? 0);
   },
+
+  sessionId(connection) {
+    const pid = (connection as { processID?: unknown } | null)?.processID;
+    return typeof pid === 'number' ? pid : undefined;
+  },
+
+  async otherActiveSessions(sequelize, excluded, windowMs, database) {
+    const rows = await sequelize.query<{ n: string | number }>(
+      `SELECT COUNT(*) AS n FROM pg_stat_activity
+        WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND NOT (pid = ANY($1::int[]))
+          AND ($3::text IS NULL OR datname = $3::text)
+          AND (state <> 'idle' OR state_change > clock_timestamp() - make_interval(secs => $2::float8 / 1000))`,
+      { bind: [[...excluded], windowMs, database ?? null], type: QueryTypes.SELECT },
+    );
+    return Number(rows[0]?.n ?? 0);
+  },
 };

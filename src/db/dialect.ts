@@ -124,4 +124,13 @@ export interface DialectAdapter {
   timestampText(expression: string): string;
   /** How many rows an INSERT/UPDATE/DELETE through `sequelize.query` changed, from its result. */
   affectedRows(result: unknown, metadata: unknown): number;
+  /** The server's id of a raw driver connection (PostgreSQL backend pid, MariaDB thread id). */
+  sessionId(connection: unknown): number | undefined;
+  /**
+   * How many client sessions on the server, other than `excluded` (server ids), are running a
+   * statement or ran one within the last `windowMs`: other users of the server (all databases, or
+   * only `database`). Sessions this user may not see (PostgreSQL without pg_read_all_stats, MariaDB
+   * without PROCESS) are not counted.
+   */
+  otherActiveSessions(sequelize: Sequelize, excluded: readonly number[], windowMs: number, database?: string): Promise<number>;
 }

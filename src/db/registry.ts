@@ -21,6 +21,8 @@ export class ConnectionRegistry {
   private readonly handles = new Map<string, DatabaseHandle>();
   private readonly sessions = new Set<SessionConnection>();
   private closed = false;
+  /** Server-side ids of the pooled connections open now (to tell our sessions from other clients'). */
+  private readonly serverIds = new Set<number>();
 
   /**
    * @param defaults pool options for every handle. Pools stay small so that many cells do not
@@ -38,14 +40,18 @@ export class ConnectionRegistry {
     const dialect = dialectFor(url.dialect);
     const sequelize = new Sequelize(dialect.sequelizeOptions(url, pool));
     const statements = dialect.onConnectStatements(pool);
-    if (statements.length > 0) {
-      sequelize.addHook('afterConnect', async (connection: unknown) => {
-        const conn = connection as { query: (sql: string, cb: (err: unknown) => void) => void };
-        for (const sql of statements) {
-          await new Promise<void>((resolve, reject) => conn.query(sql, (err) => (err ? reject(err) : resolve())));
-        }
-      });
-    }
+    sequelize.addHook('afterConnect', async (connection: unknown) => {
+      const id = dialect.sessionId(connection);
+      if (id !== undefined) this.serverIds.add(id);
+      const conn = connection as { query: (sql: string, cb: (err: unknown) => void) => void };
+      for (const sql of statements) {
+        await new Promise<void>((resolve, reject) => conn.query(sql, (err) => (err ? reject(err) : resolve())));
+      }
+    });
+    sequelize.addHook('beforeDisconnect', (connection: unknown) => {
+      const id = dialect.sessionId(connection);
+      if (id !== undefined) this.serverIds.delete(id);
+    });
     const handle: DatabaseHandle = {
       sequelize,
       dialect,
@@ -60,6 +66,14 @@ export class ConnectionRegistry {
     };
     this.handles.set(key, handle);
     return handle;
+  }
+
+  /**
+   * The server ids (PostgreSQL backend pids, MariaDB thread ids) of this registry's pooled connections,
+   * over every server it talks to (an id of one server may be excluded on another by mistake: harmless).
+   */
+  ownSessionIds(): number[] {
+    return [...this.serverIds];
   }
 
   /** Opens a pooled handle and proves the database answers (errors translated, URL masked). */

@@ -24,7 +24,9 @@ export const MoverExit = {
 /** What the runner reports as it goes (log lines, progress bars). */
 export interface RunnerEvents {
   /** One line per batch: cell, mover, key range, rows, milliseconds. */
-  batch?(event: { mover: string; cell: string; afterKey: number; lastKey: number; count: number; found: number; done: number; ms: number }): void;
+  batch?(event: { mover: string; cell: string; afterKey: number; lastKey: number; count: number; found: number; done: number; ms: number; yielding: boolean }): void;
+  /** Other clients appeared on (busy) or left (not busy) the servers the run uses. */
+  traffic?(event: { busy: boolean; sessions: number }): void;
   /** A batch hit a lock timeout or deadlock and is retried smaller. */
   retry?(event: { mover: string; cell: string; count: number; error: string }): void;
   /** Rows left per mover before the run, summed over cells (progress bar totals). */
@@ -55,6 +57,12 @@ export interface RunnerOptions {
   readonly retries?: number | undefined;
   /** Ask each mover for its remaining rows before starting (for progress bars). @default false */
   readonly estimateFirst?: boolean | undefined;
+  /**
+   * Yield to the live cloud: while other clients have sessions running statements (or that ran one
+   * within the last second) on a server the run uses, one batch runs at a time over all cells, sized
+   * to `batchTargetMs`. Undefined: run at full speed whatever else the servers do.
+   */
+  readonly yieldToTraffic?: { readonly batchTargetMs: number } | undefined;
   readonly events?: RunnerEvents | undefined;
 }
 
@@ -137,29 +145,39 @@ export const FIRST_BATCH_SIZE = 50;
 /** Adaptive batches never grow past this (memory per batch stays bounded whatever the data). */
 export const MAX_BATCH_SIZE = 20_000;
 export const DEFAULT_BATCH_TARGET_MS = 100;
+/** Batch duration while yielding to other clients (see `RunnerOptions.yieldToTraffic`). */
+export const DEFAULT_YIELD_BATCH_MS = 25;
 
 /**
  * Batch sizes for one mover on one cell: fixed when the operator gave `--batch-size`, else sized so
- * that a batch takes about `targetMs`. The time per row is the recent batches' milliseconds over
- * their rows (each older batch counting half as much as the next), so that a big batch outweighs the
- * small ones before it, whose time is mostly per-statement overhead; the next size follows it but
- * grows at most fourfold (and shrinks at most by half) from one batch to the next, so that a cold
- * cache or a noisy neighbour does not swing it. A lock timeout halves the batch in the retry, and the
- * size the retry settled on is kept. Remembered across the passes of one run.
+ * that a batch takes about the target duration (which may change from batch to batch: see
+ * `yieldToTraffic`). The time per row is the recent batches' milliseconds over their rows (each older
+ * batch counting half as much as the next), so that a big batch outweighs the small ones before it,
+ * whose time is mostly per-statement overhead; the next size follows it but grows at most fourfold
+ * (and shrinks at most by half) from the last batch, so that a cold cache or a noisy neighbour does
+ * not swing it. A lock timeout halves the batch in the retry, and the next batch is that size.
+ * Remembered across the passes of one run.
  */
 export class BatchSizer {
   private recentMs = 0;
   private recentRows = 0;
-  private size: number;
+  /** The size of the last batch observed (or the first size, or a retry's smaller one). */
+  private base: number;
+  /** A retry shrank the batch: the next one is exactly `base`. */
+  private pinned = false;
   constructor(
     private readonly fixed: number | undefined,
     private readonly targetMs: number,
     first: number = FIRST_BATCH_SIZE,
   ) {
-    this.size = fixed ?? Math.min(MAX_BATCH_SIZE, Math.max(1, Math.round(first)));
+    this.base = Math.min(MAX_BATCH_SIZE, Math.max(1, Math.round(first)));
   }
-  next(): number {
-    return this.size;
+  /** The next batch's size, for a batch that should take about `targetMs` (default: the sizer's). */
+  next(targetMs: number = this.targetMs): number {
+    if (this.fixed !== undefined) return this.fixed;
+    if (this.pinned || this.recentRows === 0) return this.base;
+    const wanted = targetMs / (this.recentMs / this.recentRows);
+    return Math.round(Math.min(MAX_BATCH_SIZE, Math.max(1, this.base / 2, Math.min(this.base * 4, wanted))));
   }
   /** A batch of up to `count` rows found `found` and took `ms`. */
   observe(count: number, found: number, ms: number): void {
@@ -168,12 +186,70 @@ export class BatchSizer {
     if (found <= 0 || found < count / 2) return;
     this.recentMs = this.recentMs / 2 + Math.max(ms, 1);
     this.recentRows = this.recentRows / 2 + found;
-    const wanted = this.targetMs / (this.recentMs / this.recentRows);
-    this.size = Math.round(Math.min(MAX_BATCH_SIZE, Math.max(1, this.size / 2, Math.min(this.size * 4, wanted))));
+    this.base = count;
+    this.pinned = false;
   }
   /** A retry settled on a smaller size after a lock timeout or deadlock. */
   shrinkTo(size: number): void {
-    if (this.fixed === undefined) this.size = Math.min(this.size, Math.max(1, size));
+    if (this.fixed !== undefined) return;
+    this.base = Math.min(this.base, Math.max(1, size));
+    this.pinned = true;
+  }
+}
+
+/**
+ * Whether other clients use the servers, asked at most every `everyMs` (two answers in a row change
+ * it), and the turn-taking that follows: while they do, one batch at a time over the whole run.
+ */
+export class TrafficGate {
+  private busy = false;
+  private lastAnswer = false;
+  private answers = 0;
+  private checkedAt = Number.NEGATIVE_INFINITY;
+  private checking: Promise<boolean> | undefined;
+  /** The end of the queue of yielding batches. */
+  private tail: Promise<void> = Promise.resolve();
+  constructor(
+    private readonly probe: () => Promise<number>,
+    private readonly onChange: (busy: boolean, sessions: number) => void = () => undefined,
+    private readonly everyMs = 500,
+  ) {}
+
+  private async isBusy(): Promise<boolean> {
+    // The first decision comes quickly (two answers a tenth of a second apart), then one a period.
+    const every = this.answers < 2 ? Math.min(this.everyMs, 100) : this.everyMs;
+    if (performance.now() - this.checkedAt < every) return this.busy;
+    this.checking ??= this.probe()
+      .then((sessions) => {
+        // Two answers in a row decide a change: one connection of our own pool being opened shows
+        // as busy before the registry knows it is ours, and a quiet moment of a live cloud is short.
+        const busy = sessions > 0;
+        if (busy !== this.busy && busy === this.lastAnswer) {
+          this.busy = busy;
+          this.onChange(busy, sessions);
+        }
+        this.lastAnswer = busy;
+        this.answers += 1;
+        return this.busy;
+      })
+      // A probe that fails (a server that went away) changes nothing: the batch itself will say.
+      .catch(() => this.busy)
+      .finally(() => {
+        this.checkedAt = performance.now();
+        this.checking = undefined;
+      });
+    return this.checking;
+  }
+
+  /** Waits for this batch's turn; `leave()` when the batch is over. `yielding`: other clients are about. */
+  async enter(): Promise<{ readonly yielding: boolean; leave(): void }> {
+    if (!(await this.isBusy())) return { yielding: false, leave: () => undefined };
+    let leave!: () => void;
+    const mine = new Promise<void>((resolve) => (leave = resolve));
+    const before = this.tail;
+    this.tail = before.then(() => mine);
+    await before;
+    return { yielding: true, leave };
   }
 }
 
@@ -183,7 +259,7 @@ interface CellRun {
   blocked: BlockedRow[];
 }
 
-async function migrateWithRetry(mover: Mover, ctx: MoverContext, count: number, after: number, options: RunnerOptions, sizer: BatchSizer): Promise<MoverBatch> {
+async function migrateWithRetry(mover: Mover, ctx: MoverContext, count: number, after: number, options: RunnerOptions, sizer: BatchSizer, yielding: boolean): Promise<MoverBatch> {
   const retries = options.retries ?? 3;
   let size = count;
   for (let attempt = 0; ; attempt++) {
@@ -194,7 +270,7 @@ async function migrateWithRetry(mover: Mover, ctx: MoverContext, count: number, 
       const ms = Date.now() - started;
       if (size < count) sizer.shrinkTo(size);
       sizer.observe(size, batch.found, ms);
-      options.events?.batch?.({ mover: mover.name, cell: cellLabel(ctx.cell), afterKey: after, lastKey: batch.lastKey, count: size, found: batch.found, done: batch.done, ms });
+      options.events?.batch?.({ mover: mover.name, cell: cellLabel(ctx.cell), afterKey: after, lastKey: batch.lastKey, count: size, found: batch.found, done: batch.done, ms, yielding });
       return batch;
     } catch (error) {
       const translated = translateDriverError(error, maskUrl(ctx.cell.databaseConnection));
@@ -209,7 +285,7 @@ async function migrateWithRetry(mover: Mover, ctx: MoverContext, count: number, 
   }
 }
 
-async function runOnCell(mover: Mover, ctx: MoverContext, options: RunnerOptions, budget: Budget | undefined, sizer: BatchSizer): Promise<CellRun> {
+async function runOnCell(mover: Mover, ctx: MoverContext, options: RunnerOptions, budget: Budget | undefined, sizer: BatchSizer, gate: TrafficGate | undefined): Promise<CellRun> {
   const run: CellRun = { found: 0, done: 0, blocked: [] };
   const readiness = await mover.readiness(ctx);
   if (readiness.state === 'finished') return run;
@@ -217,15 +293,21 @@ async function runOnCell(mover: Mover, ctx: MoverContext, options: RunnerOptions
   let after = 0;
   try {
     for (;;) {
-      const count = budget ? await budget.take(sizer.next()) : sizer.next();
-      if (count === 0) break;
+      // The turn first, then the budget: a batch that holds a slice never waits for a turn.
+      const turn = gate ? await gate.enter() : undefined;
+      let count = 0;
       let batch: MoverBatch;
       try {
-        batch = await migrateWithRetry(mover, ctx, count, after, options, sizer);
+        const size = sizer.next(turn?.yielding && options.yieldToTraffic ? options.yieldToTraffic.batchTargetMs : undefined);
+        count = budget ? await budget.take(size) : size;
+        if (count === 0) break;
+        batch = await migrateWithRetry(mover, ctx, count, after, options, sizer, turn?.yielding ?? false);
       } catch (error) {
         // A failed batch rolled back: its slice goes back, or the cells waiting on it would hang.
-        budget?.settle(count, 0);
+        if (count > 0) budget?.settle(count, 0);
         throw error;
+      } finally {
+        turn?.leave();
       }
       budget?.settle(count, batch.done);
       if (batch.blocked.length > 0) {
@@ -245,6 +327,24 @@ async function runOnCell(mover: Mover, ctx: MoverContext, options: RunnerOptions
     budget?.finished();
   }
   return run;
+}
+
+/** Other clients' sessions that ran something within this window count as live traffic. */
+const TRAFFIC_WINDOW_MS = 1000;
+
+/** A gate that asks every server the run uses (API and cells, each server once) for other clients. */
+function trafficGate(options: RunnerOptions, contexts: readonly MoverContext[]): TrafficGate {
+  const servers = new Map<string, DatabaseHandle>();
+  for (const db of [options.apiDb, ...contexts.map((c) => c.cellDb)]) {
+    const u = db.url;
+    servers.set(`${u.dialect}|${u.socketPath ?? ''}|${u.host ?? ''}|${u.port ?? ''}`, db);
+  }
+  const probe = async () => {
+    const own = options.registry.ownSessionIds();
+    const counts = await Promise.all([...servers.values()].map((db) => db.dialect.otherActiveSessions(db.sequelize, own, TRAFFIC_WINDOW_MS)));
+    return counts.reduce((a, b) => a + b, 0);
+  };
+  return new TrafficGate(probe, (busy, sessions) => options.events?.traffic?.({ busy, sessions }));
 }
 
 /**
@@ -290,6 +390,7 @@ export async function runOnlineDataMigrations(options: RunnerOptions): Promise<R
     return sizer;
   };
   const called = new Set<string>();
+  const gate = options.yieldToTraffic && !options.dryRun ? trafficGate(options, contexts) : undefined;
 
   if (options.dryRun || options.estimateFirst) {
     for (const mover of options.movers) {
@@ -326,7 +427,7 @@ export async function runOnlineDataMigrations(options: RunnerOptions): Promise<R
       if (ran >= options.maxCount) break;
       called.add(mover.name);
       const budget = new Budget(options.maxCount - ran, contexts.length);
-      const outcomes = await scatterGather(options.cells, (cell) => runOnCell(mover, byCell.get(cell.uuid) as MoverContext, options, budget, sizerFor(mover, cell)), { concurrency });
+      const outcomes = await scatterGather(options.cells, (cell) => runOnCell(mover, byCell.get(cell.uuid) as MoverContext, options, budget, sizerFor(mover, cell), gate), { concurrency });
       for (const o of outcomes) {
         record(mover, byCell.get(o.cell.uuid) as MoverContext, o.ok ? o.value : undefined, o.ok ? undefined : o.error.message);
         if (o.ok) ran += o.value.done;
@@ -338,7 +439,7 @@ export async function runOnlineDataMigrations(options: RunnerOptions): Promise<R
       let passDone = 0;
       for (const mover of options.movers) {
         called.add(mover.name);
-        const outcomes = await scatterGather(options.cells, (cell) => runOnCell(mover, byCell.get(cell.uuid) as MoverContext, options, undefined, sizerFor(mover, cell)), { concurrency });
+        const outcomes = await scatterGather(options.cells, (cell) => runOnCell(mover, byCell.get(cell.uuid) as MoverContext, options, undefined, sizerFor(mover, cell), gate), { concurrency });
         for (const o of outcomes) {
           // Blocked rows show up again in every pass: record() counts them once, by id.
           record(mover, byCell.get(o.cell.uuid) as MoverContext, o.ok ? o.value : undefined, o.ok ? undefined : o.error.message);

@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
 import { selectCells } from '../../cells/fan-out.js';
 import { InvalidInputError } from '../../errors.js';
-import { DEFAULT_BATCH_TARGET_MS, FIRST_BATCH_SIZE, MoverExit, type RunReport, runOnlineDataMigrations } from '../../movers/runner.js';
+import { DEFAULT_BATCH_TARGET_MS, DEFAULT_YIELD_BATCH_MS, FIRST_BATCH_SIZE, MoverExit, type RunReport, runOnlineDataMigrations } from '../../movers/runner.js';
 import { MOVERS } from '../../../movers/index.js';
 import type { CellMapping } from '../../cells/mappings.js';
 import type { DatabaseHandle } from '../../db/registry.js';
@@ -23,6 +23,8 @@ interface Args extends GlobalArgs {
   readonly 'log-format'?: string | undefined;
   readonly cell?: string[] | undefined;
   readonly 'lock-wait'?: string | undefined;
+  readonly yield?: boolean | undefined;
+  readonly 'yield-batch-ms'?: string | undefined;
 }
 
 function positiveInteger(flag: string, value: string | undefined): number | undefined {
@@ -73,6 +75,8 @@ export interface MoverRun {
   readonly lockWaitSeconds: number;
   readonly logFile?: string | undefined;
   readonly logFormat: 'text' | 'json';
+  /** While other clients use the servers: one batch at a time, of about this many ms; undefined: never yield. @default DEFAULT_YIELD_BATCH_MS */
+  readonly yieldBatchMs?: number | null | undefined;
 }
 
 /**
@@ -110,7 +114,14 @@ export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> 
       dryRun: run.dryRun,
       timeouts: { lockTimeoutMs: run.lockWaitSeconds * 1000, statementTimeoutMs: config.statementTimeoutMs },
       estimateFirst: showBars,
+      yieldToTraffic: run.yieldBatchMs === null ? undefined : { batchTargetMs: run.yieldBatchMs ?? DEFAULT_YIELD_BATCH_MS },
       events: {
+        traffic: ({ busy, sessions }) =>
+          rt.output.notice(
+            busy
+              ? `${sessions} other session(s) active on the database servers: yielding, one batch at a time of about ${run.yieldBatchMs ?? DEFAULT_YIELD_BATCH_MS} ms (--no-yield to ignore them)`
+              : 'no other sessions active on the database servers: back to full speed',
+          ),
         estimated: (mover, remaining) => {
           if (bars) barOf.set(mover, { bar: bars.create(Math.max(remaining, 1), 0, { mover, left: remaining }), done: 0, total: remaining });
         },
@@ -157,13 +168,21 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         .option('log-file', { type: 'string', describe: 'Append one line per batch to this file instead of stderr' })
         .option('log-format', { type: 'string', choices: ['text', 'json'], describe: 'Batch log format [default: text]' })
         .option('lock-wait', { type: 'string', describe: 'Seconds a batch may wait for a row lock before it is retried smaller [default: 5]' })
-        .option('cell', { type: 'string', array: true, describe: 'Only this mapped cell (name or uuid); repeatable' }) as unknown as Argv<Args>,
+        .option('cell', { type: 'string', array: true, describe: 'Only this mapped cell (name or uuid); repeatable' })
+        .option('yield', {
+          type: 'boolean',
+          default: true,
+          describe: 'While other clients have sessions active on a database server (a statement within the last second), run one batch at a time over all cells, of --yield-batch-ms; --no-yield runs at full speed regardless',
+        })
+        .option('yield-batch-ms', { type: 'string', describe: `Target batch duration while yielding [default: ${DEFAULT_YIELD_BATCH_MS}]` }) as unknown as Argv<Args>,
     handler: async (args: Args) => {
       const maxCount = positiveInteger('max-count', args['max-count']);
       const batchSize = positiveInteger('batch-size', args['batch-size']);
       const batchTargetMs = positiveInteger('batch-ms', args['batch-ms']);
       if (batchSize !== undefined && batchTargetMs !== undefined) throw new InvalidInputError('--batch-size and --batch-ms exclude each other: a fixed size, or a target duration');
       const lockWaitSeconds = positiveInteger('lock-wait', args['lock-wait']) ?? 5;
+      const yieldBatchMs = positiveInteger('yield-batch-ms', args['yield-batch-ms']);
+      if (args.yield === false && yieldBatchMs !== undefined) throw new InvalidInputError('--yield-batch-ms and --no-yield exclude each other');
       await checkLogFile(args['log-file']);
       const api = await rt.apiDatabase();
       const cells = await selectCells(api, args.cell ?? []);
@@ -178,6 +197,7 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         lockWaitSeconds,
         logFile: args['log-file'],
         logFormat: args['log-format'] === 'json' ? 'json' : 'text',
+        yieldBatchMs: args.yield === false ? null : yieldBatchMs,
       });
     },
   } satisfies CommandModule<GlobalArgs, Args>;
