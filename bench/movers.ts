@@ -26,6 +26,8 @@ export interface MoverFigures {
   readonly p99BatchMs: number;
   /** Batches retried smaller after a lock timeout or deadlock. */
   readonly retries: number;
+  /** Batches run while yielding to other clients (one at a time, short, with a rest after). */
+  readonly yieldingBatches: number;
 }
 
 export interface MoverRun {
@@ -47,6 +49,7 @@ interface BatchLine {
   found?: number;
   done?: number;
   ms?: number;
+  yielding?: boolean;
   time?: string;
   level?: number;
   msg?: string;
@@ -93,6 +96,7 @@ function summarise(lines: readonly BatchLine[]): MoverFigures[] {
       p50BatchMs: percentile(ms, 0.5),
       p99BatchMs: percentile(ms, 0.99),
       retries: retries.get(mover) ?? 0,
+      yieldingBatches: working.filter((b) => b.yielding === true).length,
     };
   });
 }

@@ -72,8 +72,8 @@ export function parseOptions(argv: readonly string[] = hideBin(process.argv), en
     .option('workload-rate', { type: 'number', default: 100, describe: 'Operations per second the live workload aims at' })
     .option('impact-variants', {
       type: 'string',
-      default: '--concurrency 1',
-      describe: "Also run the movers under the workload with these flags, ';' between runs (e.g. '--concurrency 1;--batch-ms 50'); '' for none",
+      default: '--no-yield',
+      describe: "Also run the movers under the workload with these flags, ';' between runs (e.g. '--no-yield;--yield-batch-ms 50'); '' for none",
     })
     .option('keep', { type: 'boolean', default: false, describe: 'Keep the benchmark databases' })
     .option('output', { type: 'string', describe: 'Also write the JSON document to this file' })

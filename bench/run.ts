@@ -91,6 +91,7 @@ function moverJson(figures: MoverFigures | undefined, reference: ReferenceResult
     p50_batch_ms: figures.p50BatchMs,
     p99_batch_ms: figures.p99BatchMs,
     retries: figures.retries,
+    yielding_batches: figures.yieldingBatches,
   };
 }
 
@@ -229,7 +230,7 @@ async function benchmark(options: BenchOptions): Promise<Record<string, unknown>
     await discard(base);
     note(`workload p99 ${withoutMovers.latency.p99Ms} ms alone, ${withMovers.latency.p99Ms} ms with the movers; errors ${withoutMovers.errors} / ${withMovers.errors}`);
 
-    // 3b. The same with other flags (by default --concurrency 1): what speed buys in impact.
+    // 3b. The same with other flags (by default --no-yield): what yielding to the workload buys.
     const impactVariants: Array<Record<string, unknown>> = [];
     for (const flags of options.impactVariants) {
       const v = await fresh(template, 'variant');

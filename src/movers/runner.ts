@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CellMapping } from '../cells/mappings.js';
 import { cellLabel } from '../cells/mappings.js';
 import { scatterGather, targetCell } from '../cells/targeting.js';
@@ -60,9 +61,10 @@ export interface RunnerOptions {
   /**
    * Yield to the live cloud: while other clients have sessions running statements (or that ran one
    * within the last second) on a server the run uses, one batch runs at a time over all cells, sized
-   * to `batchTargetMs`. Undefined: run at full speed whatever else the servers do.
+   * to `batchTargetMs`, and is followed by a rest of `niceRatio` times its duration. Undefined: run
+   * at full speed whatever else the servers do.
    */
-  readonly yieldToTraffic?: { readonly batchTargetMs: number } | undefined;
+  readonly yieldToTraffic?: { readonly batchTargetMs: number; readonly niceRatio?: number | undefined } | undefined;
   readonly events?: RunnerEvents | undefined;
 }
 
@@ -146,7 +148,9 @@ export const FIRST_BATCH_SIZE = 50;
 export const MAX_BATCH_SIZE = 20_000;
 export const DEFAULT_BATCH_TARGET_MS = 100;
 /** Batch duration while yielding to other clients (see `RunnerOptions.yieldToTraffic`). */
-export const DEFAULT_YIELD_BATCH_MS = 25;
+export const DEFAULT_YIELD_BATCH_MS = 10;
+/** Rest after each batch while yielding, in batch durations. */
+export const DEFAULT_YIELD_NICE_RATIO = 1;
 
 /**
  * Batch sizes for one mover on one cell: fixed when the operator gave `--batch-size`, else sized so
@@ -301,7 +305,12 @@ async function runOnCell(mover: Mover, ctx: MoverContext, options: RunnerOptions
         const size = sizer.next(turn?.yielding && options.yieldToTraffic ? options.yieldToTraffic.batchTargetMs : undefined);
         count = budget ? await budget.take(size) : size;
         if (count === 0) break;
+        const started = performance.now();
         batch = await migrateWithRetry(mover, ctx, count, after, options, sizer, turn?.yielding ?? false);
+        // While yielding, rest after each batch in proportion to it (gh-ost's nice ratio), keeping
+        // the turn: the live cloud gets the servers to itself that long.
+        const nice = turn?.yielding ? (options.yieldToTraffic?.niceRatio ?? 0) : 0;
+        if (nice > 0) await sleep((performance.now() - started) * nice);
       } catch (error) {
         // A failed batch rolled back: its slice goes back, or the cells waiting on it would hang.
         if (count > 0) budget?.settle(count, 0);

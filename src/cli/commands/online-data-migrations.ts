@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
 import { selectCells } from '../../cells/fan-out.js';
 import { InvalidInputError } from '../../errors.js';
-import { DEFAULT_BATCH_TARGET_MS, DEFAULT_YIELD_BATCH_MS, FIRST_BATCH_SIZE, MoverExit, type RunReport, runOnlineDataMigrations } from '../../movers/runner.js';
+import { DEFAULT_BATCH_TARGET_MS, DEFAULT_YIELD_BATCH_MS, DEFAULT_YIELD_NICE_RATIO, FIRST_BATCH_SIZE, MoverExit, type RunReport, runOnlineDataMigrations } from '../../movers/runner.js';
 import { MOVERS } from '../../../movers/index.js';
 import type { CellMapping } from '../../cells/mappings.js';
 import type { DatabaseHandle } from '../../db/registry.js';
@@ -25,6 +25,7 @@ interface Args extends GlobalArgs {
   readonly 'lock-wait'?: string | undefined;
   readonly yield?: boolean | undefined;
   readonly 'yield-batch-ms'?: string | undefined;
+  readonly 'yield-nice-ratio'?: string | undefined;
 }
 
 function positiveInteger(flag: string, value: string | undefined): number | undefined {
@@ -33,6 +34,13 @@ function positiveInteger(flag: string, value: string | undefined): number | unde
     throw new InvalidInputError(`Must supply a positive whole number for --${flag}, got '${value}'`);
   }
   return Number(value);
+}
+
+function nonNegative(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidInputError(`Must supply a number of 0 or more for --${flag}, got '${value}'`);
+  return n;
 }
 
 /** Nova's lines, table and exit message; JSON with --json. */
@@ -77,6 +85,8 @@ export interface MoverRun {
   readonly logFormat: 'text' | 'json';
   /** While other clients use the servers: one batch at a time, of about this many ms; undefined: never yield. @default DEFAULT_YIELD_BATCH_MS */
   readonly yieldBatchMs?: number | null | undefined;
+  /** While yielding, rest this many batch durations after each batch. @default DEFAULT_YIELD_NICE_RATIO */
+  readonly yieldNiceRatio?: number | undefined;
 }
 
 /**
@@ -114,12 +124,12 @@ export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> 
       dryRun: run.dryRun,
       timeouts: { lockTimeoutMs: run.lockWaitSeconds * 1000, statementTimeoutMs: config.statementTimeoutMs },
       estimateFirst: showBars,
-      yieldToTraffic: run.yieldBatchMs === null ? undefined : { batchTargetMs: run.yieldBatchMs ?? DEFAULT_YIELD_BATCH_MS },
+      yieldToTraffic: run.yieldBatchMs === null ? undefined : { batchTargetMs: run.yieldBatchMs ?? DEFAULT_YIELD_BATCH_MS, niceRatio: run.yieldNiceRatio ?? DEFAULT_YIELD_NICE_RATIO },
       events: {
         traffic: ({ busy, sessions }) =>
           rt.output.notice(
             busy
-              ? `${sessions} other session(s) active on the database servers: yielding, one batch at a time of about ${run.yieldBatchMs ?? DEFAULT_YIELD_BATCH_MS} ms (--no-yield to ignore them)`
+              ? `${sessions} other session(s) active on the database servers: yielding, one batch at a time of about ${run.yieldBatchMs ?? DEFAULT_YIELD_BATCH_MS} ms, each followed by a rest ${run.yieldNiceRatio ?? DEFAULT_YIELD_NICE_RATIO} times as long (--no-yield to ignore them)`
               : 'no other sessions active on the database servers: back to full speed',
           ),
         estimated: (mover, remaining) => {
@@ -174,7 +184,8 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
           default: true,
           describe: 'While other clients have sessions active on a database server (a statement within the last second), run one batch at a time over all cells, of --yield-batch-ms; --no-yield runs at full speed regardless',
         })
-        .option('yield-batch-ms', { type: 'string', describe: `Target batch duration while yielding [default: ${DEFAULT_YIELD_BATCH_MS}]` }) as unknown as Argv<Args>,
+        .option('yield-batch-ms', { type: 'string', describe: `Target batch duration while yielding [default: ${DEFAULT_YIELD_BATCH_MS}]` })
+        .option('yield-nice-ratio', { type: 'string', describe: `While yielding, rest after each batch this many times its duration (0: no rest) [default: ${DEFAULT_YIELD_NICE_RATIO}]` }) as unknown as Argv<Args>,
     handler: async (args: Args) => {
       const maxCount = positiveInteger('max-count', args['max-count']);
       const batchSize = positiveInteger('batch-size', args['batch-size']);
@@ -182,7 +193,10 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
       if (batchSize !== undefined && batchTargetMs !== undefined) throw new InvalidInputError('--batch-size and --batch-ms exclude each other: a fixed size, or a target duration');
       const lockWaitSeconds = positiveInteger('lock-wait', args['lock-wait']) ?? 5;
       const yieldBatchMs = positiveInteger('yield-batch-ms', args['yield-batch-ms']);
-      if (args.yield === false && yieldBatchMs !== undefined) throw new InvalidInputError('--yield-batch-ms and --no-yield exclude each other');
+      const yieldNiceRatio = nonNegative('yield-nice-ratio', args['yield-nice-ratio']);
+      if (args.yield === false && (yieldBatchMs !== undefined || yieldNiceRatio !== undefined)) {
+        throw new InvalidInputError('--yield-batch-ms and --yield-nice-ratio tune yielding: they exclude --no-yield');
+      }
       await checkLogFile(args['log-file']);
       const api = await rt.apiDatabase();
       const cells = await selectCells(api, args.cell ?? []);
@@ -198,6 +212,7 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         logFile: args['log-file'],
         logFormat: args['log-format'] === 'json' ? 'json' : 'text',
         yieldBatchMs: args.yield === false ? null : yieldBatchMs,
+        yieldNiceRatio,
       });
     },
   } satisfies CommandModule<GlobalArgs, Args>;
