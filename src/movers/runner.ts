@@ -150,7 +150,7 @@ export const DEFAULT_BATCH_TARGET_MS = 100;
 /** Batch duration while yielding to other clients (see `RunnerOptions.yieldToTraffic`). */
 export const DEFAULT_YIELD_BATCH_MS = 10;
 /** Rest after each batch while yielding, in batch durations. */
-export const DEFAULT_YIELD_NICE_RATIO = 1;
+export const DEFAULT_YIELD_NICE_RATIO = 2;
 
 /**
  * Batch sizes for one mover on one cell: fixed when the operator gave `--batch-size`, else sized so
