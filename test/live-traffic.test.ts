@@ -88,6 +88,11 @@ eachDialect(test, 'online_data_migrations yields while another client is active:
   const bad = await odm(d.cloud, ['--no-yield', '--yield-batch-ms', '10']);
   t.is(bad.code, 127, show(bad));
   t.regex(bad.stderr, /--yield-batch-ms and --yield-nice-ratio tune yielding: they exclude --no-yield/);
+  for (const [flag, value] of [['--yield-nice-ratio', 'abc'], ['--yield-nice-ratio', '-1'], ['--yield-batch-ms', '0']] as const) {
+    const r = await odm(d.cloud, [flag, value]);
+    t.is(r.code, 127, show(r));
+    t.is(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
+  }
 
   // The same with --no-yield, on fresh legacy rows: nothing logged as yielding, no notice.
   for (const [i, c] of (d.cells as Cell[]).entries()) await seed(c, { groups: 10, computeNodes: 5, hostPrefix: `n${i}` });
