@@ -23,7 +23,7 @@
  */
 import { type Transaction, UniqueConstraintError } from 'sequelize';
 import { failpoint } from '../src/movers/failpoints.js';
-import { batchTransaction, hasColumn, inBound, select, selectBound, write, writeBound } from '../src/movers/sql.js';
+import { batchTransaction, hasColumn, select, selectBound, write, writeBound } from '../src/movers/sql.js';
 import type { BlockedRow, Mover, MoverBatch, MoverContext } from '../src/movers/types.js';
 
 // Candidates that can be migrated now: service present with a host, no existing row with the new
@@ -76,8 +76,10 @@ async function blockedNodes(ctx: MoverContext): Promise<BlockedRow[]> {
   return blocked;
 }
 
-/** Legacy nodes (no host yet, a service_id to take it from) with keys in (`:after`, `:last`]. */
-const IN_WINDOW = 'host IS NULL AND service_id IS NOT NULL AND id > :after AND id <= :last';
+/** Legacy nodes: no host yet, a service_id to take it from. */
+const LEGACY = 'host IS NULL AND service_id IS NOT NULL';
+/** Legacy nodes with keys in (`:after`, `:last`]. */
+const IN_WINDOW = `${LEGACY} AND id > :after AND id <= :last`;
 const SET_HOST = 'SET host = (SELECT s.host FROM services s WHERE s.id = compute_nodes.service_id), service_id = NULL';
 
 /**
@@ -123,7 +125,7 @@ export const backfillComputeNodeHost: Mover = {
       // that a batch costs what its size does, not what the table does.
       const [edge] = await select<{ n: number | string; last: number | string | null }>(
         db,
-        `SELECT COUNT(*) AS n, MAX(id) AS last FROM (SELECT id FROM compute_nodes WHERE host IS NULL AND service_id IS NOT NULL AND id > :after ORDER BY id LIMIT :count) w`,
+        `SELECT COUNT(*) AS n, MAX(id) AS last FROM (SELECT id FROM compute_nodes WHERE ${LEGACY} AND id > :after ORDER BY id LIMIT :count) w`,
         { after, count },
         t,
       );
@@ -146,11 +148,11 @@ export const backfillComputeNodeHost: Mover = {
       if (ours.length === 0 && candidates.length > 0) {
         // Every migratable node of the window held by another transaction: wait for them (bounded
         // by the lock timeout) rather than pass them by while they may still lack a host.
-        const of = inBound(db, 'id', 'integer', candidates, 1);
+        const of = db.dialect.inBound('id', 'integer', candidates, 1);
         ours = (await selectBound<{ id: number }>(db, `SELECT id FROM compute_nodes WHERE ${of.sql} AND host IS NULL ORDER BY id FOR UPDATE`, of.bind, t)).map((r) => Number(r.id));
       }
-      const of = inBound(db, 'id', 'integer', ours, 1);
-      const done = ours.length === 0 ? 0 : await writeBound(db, `UPDATE compute_nodes ${SET_HOST} WHERE ${of.sql} AND host IS NULL AND service_id IS NOT NULL`, of.bind, t);
+      const of = db.dialect.inBound('id', 'integer', ours, 1);
+      const done = ours.length === 0 ? 0 : await writeBound(db, `UPDATE compute_nodes ${SET_HOST} WHERE ${of.sql} AND ${LEGACY}`, of.bind, t);
       failpoint('compute-nodes:updated');
       // More windows may follow even after a short one: the call that finds none lists what is blocked.
       return { found: candidates.length, done, blocked: [], lastKey: window.last, more: true };

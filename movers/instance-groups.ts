@@ -35,7 +35,7 @@
 import type { Transaction } from 'sequelize';
 import type { DatabaseHandle } from '../src/db/registry.js';
 import { failpoint } from '../src/movers/failpoints.js';
-import { batchTransaction, hasColumn, inBound, select, selectBound, writeBound } from '../src/movers/sql.js';
+import { batchTransaction, hasColumn, select, selectBound, writeBound } from '../src/movers/sql.js';
 import type { Mover, MoverBatch, MoverContext } from '../src/movers/types.js';
 
 interface GroupRow {
@@ -107,7 +107,7 @@ async function copyToApi(api: DatabaseHandle, ctx: MoverContext, groups: GroupRo
       bind: [...src.bind],
       transaction: t,
     });
-    const inBatch = inBound(api, 'uuid', 'text', groups.map((g) => g.uuid), 1);
+    const inBatch = api.dialect.inBound('uuid', 'text', groups.map((g) => g.uuid), 1);
     const held = await selectBound<{ id: number; uuid: string }>(api, `SELECT id, uuid FROM instance_groups WHERE ${inBatch.sql}`, inBatch.bind, t);
     const apiIds = new Map(held.map((r) => [r.uuid, Number(r.id)]));
     const children = <R extends { group_id: number; created_at: string | null; updated_at: string | null }>(rows: readonly R[], value: (r: R) => string | null): ChildRow[] =>
@@ -152,7 +152,7 @@ export const copyInstanceGroupsToApi: Mover = {
       if (groups.length === 0) return { found: 0, done: 0, blocked: [], lastKey: after };
       const ids = groups.map((g) => Number(g.id));
       failpoint('instance-groups:locked');
-      const ofGroups = inBound(cell, 'group_id', 'integer', ids, 1);
+      const ofGroups = cell.dialect.inBound('group_id', 'integer', ids, 1);
       const policies = await selectBound<PolicyRow>(
         cell,
         `SELECT id, policy, group_id, ${ts('created_at')}, ${ts('updated_at')} FROM instance_group_policy WHERE deleted = 0 AND ${ofGroups.sql}`,
@@ -172,7 +172,7 @@ export const copyInstanceGroupsToApi: Mover = {
       const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
       const softDelete = async (table: string, rowIds: number[]) => {
         if (rowIds.length === 0) return;
-        const rows = inBound(cell, 'id', 'integer', rowIds, 1);
+        const rows = cell.dialect.inBound('id', 'integer', rowIds, 1);
         // `now` is ours (digits and punctuation), written as a literal: the key list is the only placeholder.
         await writeBound(cell, `UPDATE ${table} SET deleted = id, deleted_at = '${now}' WHERE deleted = 0 AND ${rows.sql}`, rows.bind, t);
       };

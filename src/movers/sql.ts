@@ -37,15 +37,6 @@ export async function write(db: DatabaseHandle, sql: string, replacements: Recor
 }
 
 /**
- * `column IN (…)` over a batch's keys, sent as one bind parameter rather than as thousands of
- * literals to parse: returns the predicate and its bind values (from `$first`).
- */
-export function inBound(db: DatabaseHandle, column: string, type: 'integer' | 'text', values: readonly unknown[], first: number): { sql: string; bind: unknown[] } {
-  const bound = db.dialect.inBound(column, type, values, first);
-  return { sql: bound.sql, bind: [...bound.bind] };
-}
-
-/**
  * One short READ COMMITTED transaction with the batch's timeouts. Movers never hold a transaction
  * open between batches; READ COMMITTED also spares MariaDB the gap locks that make concurrent
  * inserts deadlock under REPEATABLE READ.
