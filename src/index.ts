@@ -37,15 +37,21 @@ export {
 export type { LineId, MigrationContext, MigrationModule } from './migrate/types.js';
 export { main } from './cli/main.js';
 export {
+  type ByColumn,
   CELL0_UUID,
-  type CellMapping as CellMappingRow,
+  CELL_MAPPING_COLUMNS,
+  type CellMappingRow,
   cellLabel,
-  type HostMapping as HostMappingRow,
-  type InstanceMapping as InstanceMappingRow,
+  HOST_MAPPING_COLUMNS,
+  type HostMappingRow,
+  INSTANCE_MAPPING_COLUMNS,
+  type InstanceMappingRow,
   MappingStore,
 } from './cells/mappings.js';
-export { type CellOutcome, cellDatabaseUrl, scatterGather, targetCell } from './cells/targeting.js';
+export { CellRecords, type InstanceState } from './cells/cell-records.js';
+export { type CellOutcome, cellDatabaseUrl, scatterGather, scatterGatherOver, targetCell } from './cells/targeting.js';
 export {
+  computeHostsOf,
   createCell,
   deleteCell,
   discoverHosts,
@@ -58,7 +64,15 @@ export {
   type InstanceVerdict,
 } from './cells/cell-v2.js';
 export { type FanOutOptions, selectCells, statusOfCells, syncCells } from './cells/fan-out.js';
-export { MoverExit, type MoverCellResult, type MoverTotal, type RunnerEvents, type RunnerOptions, type RunReport, runOnlineDataMigrations } from './movers/runner.js';
+export { type RunnerEvents, type RunnerOptions, runOnlineDataMigrations } from './movers/runner.js';
+export { MOVER_DEFAULTS, type RunSettings, type RunSettingsInput, resolveRunSettings } from './movers/settings.js';
+export { MoverExit, type MoverExitCode } from './movers/exit.js';
+export type { BlockedRowOf, MoverCellResult, MoverError, MoverTotal, RunReport } from './movers/report.js';
+export type { BatchEvent, CellRun, RetryEvent } from './movers/cell-run.js';
+export { BatchSizer, FIRST_BATCH_SIZE, MAX_BATCH_SIZE } from './movers/batch-sizer.js';
+export { type BatchTurn, FULL_SPEED, type PaceController, type YieldSettings, yieldToTraffic } from './movers/pace.js';
+export { otherSessionsProbe, TrafficGate } from './movers/traffic.js';
+export { createFailpoints, type Failpoint, type FailpointName, NO_FAILPOINTS } from './movers/failpoints.js';
 export type { BlockedRow, Mover, MoverBatch, MoverContext, Readiness } from './movers/types.js';
 export { MOVERS } from '../movers/index.js';
 export { ServiceGroupApi, type ServiceGroupOptions, ServiceNotFoundError } from './servicegroup/api.js';

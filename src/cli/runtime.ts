@@ -1,7 +1,7 @@
 import { type Config, requireApiDb, resolveConfig } from '../config.js';
 import type { DatabaseHandle } from '../db/registry.js';
 import { selectCells } from '../cells/fan-out.js';
-import type { CellMapping } from '../cells/mappings.js';
+import type { CellMappingRow } from '../cells/mappings.js';
 import { InvalidInputError } from '../errors.js';
 import { ServiceGroupApi } from '../servicegroup/api.js';
 import { ConnectionRegistry } from '../db/registry.js';
@@ -81,7 +81,7 @@ export class Runtime {
    * The cells a command works on: the mapped cells (or those named), else — with no API database —
    * the local cell database (`--db`) as a cell named 'local'.
    */
-  async cells(names: readonly string[] = []): Promise<CellMapping[]> {
+  async cells(names: readonly string[] = []): Promise<CellMappingRow[]> {
     const config = await this.config();
     if (config.apiDb) return selectCells(await this.apiDatabase(), names);
     if (config.db) return [{ id: 0, uuid: 'local', name: 'local', transportUrl: 'none:///', databaseConnection: config.db.raw, disabled: false }];

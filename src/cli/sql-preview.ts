@@ -1,7 +1,7 @@
 // `api_db sync --dry-run` and `db sync --dry-run`: the SQL each pending migration would send,
 // rehearsed on a scratch database, printed as a commented script (or JSON). Nothing is written to
 // the databases previewed.
-import type { CellMapping } from '../cells/mappings.js';
+import type { CellMappingRow } from '../cells/mappings.js';
 import { cellLabel } from '../cells/mappings.js';
 import { cellDatabaseUrl, type CellOutcome, scatterGather } from '../cells/targeting.js';
 import type { FanOutOptions } from '../cells/fan-out.js';
@@ -36,7 +36,7 @@ export async function previewOne(rt: Runtime, target: LineTarget, version: strin
 }
 
 /** The preview of every cell (cell0 first), one rehearsal per server and version shared by the cells. */
-export async function previewCells(rt: Runtime, cells: readonly CellMapping[], options: FanOutOptions, version: string | undefined): Promise<void> {
+export async function previewCells(rt: Runtime, cells: readonly CellMappingRow[], options: FanOutOptions, version: string | undefined): Promise<void> {
   const cache: PreviewCache = new Map();
   const outcomes: Array<CellOutcome<LinePreview>> = await scatterGather(
     cells,

@@ -1,5 +1,5 @@
 import { QueryTypes, type Sequelize, Transaction } from 'sequelize';
-import type { CellMapping } from '../cells/mappings.js';
+import type { CellMappingRow } from '../cells/mappings.js';
 import { cellLabel } from '../cells/mappings.js';
 import type { DatabaseHandle } from '../db/registry.js';
 import { isMissingTable } from '../db/translate-error.js';
@@ -9,7 +9,7 @@ import { type FieldSpec, loadObject, VersionedObject } from './base.js';
 /** Where instance groups may be: the API database, and the cells not yet fully moved. */
 export interface GroupContext {
   readonly api: DatabaseHandle;
-  readonly cells: ReadonlyArray<{ readonly cell: CellMapping; readonly db: DatabaseHandle }>;
+  readonly cells: ReadonlyArray<{ readonly cell: CellMappingRow; readonly db: DatabaseHandle }>;
 }
 
 export interface InstanceGroupFields extends Record<string, unknown> {
@@ -23,7 +23,7 @@ export interface InstanceGroupFields extends Record<string, unknown> {
 }
 
 /** Where a loaded group lives. */
-export type GroupHome = { readonly kind: 'api' } | { readonly kind: 'cell'; readonly cell: CellMapping; readonly db: DatabaseHandle };
+export type GroupHome = { readonly kind: 'api' } | { readonly kind: 'cell'; readonly cell: CellMappingRow; readonly db: DatabaseHandle };
 
 /** The uuid is still live in a cell: create it only once the mover has moved it. */
 export class GroupStillInCellError extends CellsdbError {}

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { MappingStore, type CellMapping, cellLabel } from '../cells/mappings.js';
+import { MappingStore, type CellMappingRow, cellLabel } from '../cells/mappings.js';
 import { cellDatabaseUrl } from '../cells/targeting.js';
 import type { Config } from '../config.js';
 import type { ConnectionRegistry } from '../db/registry.js';
@@ -234,10 +234,10 @@ async function checkLive(options: SchemaCheckOptions, replays: Replays, subject:
   return { checks: rec.checks, findings: { ...base, drift: { ...report, expected: expectedLabel } } };
 }
 
-async function mappedCells(options: SchemaCheckOptions, api: DatabaseUrl): Promise<CellMapping[] | { error: string }> {
+async function mappedCells(options: SchemaCheckOptions, api: DatabaseUrl): Promise<CellMappingRow[] | { error: string }> {
   try {
     const handle = await options.registry.connect(api, { purpose: 'schema-check', max: 1 });
-    const cells = await handle.run((s) => new MappingStore(s).listCells());
+    const cells = await new MappingStore(handle).listCells();
     if (!options.cells || options.cells.length === 0) return cells;
     const unknown = options.cells.filter((n) => !cells.some((c) => c.uuid === n || c.name === n));
     if (unknown.length > 0) throw new InvalidInputError(`no mapped cell named ${unknown.map((n) => `'${n}'`).join(', ')}: see 'cellsdb cell_v2 list_cells'`);

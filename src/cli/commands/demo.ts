@@ -6,6 +6,7 @@ import { syncCells } from '../../cells/fan-out.js';
 import { cellLabel } from '../../cells/mappings.js';
 import { targetCell } from '../../cells/targeting.js';
 import { seedLegacyCell } from '../../demo/seed-legacy.js';
+import { MoverExit } from '../../movers/exit.js';
 import { syncLine } from '../../migrate/migrator.js';
 import { ComputeNode } from '../../objects/compute-node.js';
 import { maskUrl } from '../../url.js';
@@ -73,7 +74,7 @@ export function demoCommand(rt: Runtime) {
       mkdirSync(home, { recursive: true });
       const logFile = join(home, 'demo-movers.log');
       rt.output.line(`(one line per batch in ${logFile})`);
-      const first = await runMovers(rt, { api: apiDb, cells, batchSize: 500, dryRun: false, lockWaitSeconds: 5, logFormat: 'text', logFile });
+      const first = await runMovers(rt, { apiDb, cells, batchSize: 500, logFormat: 'text', logFile });
 
       step(rt, '6. The operator resolves the blocked node (the orphan is a decommissioned host: soft-delete it)');
       const serviceGroup = await rt.serviceGroup();
@@ -85,12 +86,12 @@ export function demoCommand(rt: Runtime) {
         await node?.destroy(ctx);
         rt.output.line(`soft-deleted compute node ${blocked.id} (${node?.get('hypervisor_hostname') ?? '?'}) in ${blocked.cell}`);
       }
-      await runMovers(rt, { api: apiDb, cells, batchSize: 500, dryRun: false, lockWaitSeconds: 5, logFormat: 'text', logFile });
+      const second = await runMovers(rt, { apiDb, cells, batchSize: 500, logFormat: 'text', logFile });
 
       step(rt, '7. db sync: past the blocker, the legacy tables dropped, every cell at head');
       const final = await syncCells(cells, fanOut);
       printCellSync(rt, final);
-      if (final.some((o) => !o.ok) || rt.exitCode !== 0) {
+      if (final.some((o) => !o.ok) || second.exitCode !== MoverExit.done) {
         throw new Error('demo: the upgrade did not finish');
       }
       rt.output.line('\nDemo upgrade done. Look around with: cellsdb --embedded cell_v2 list_cells, cellsdb --embedded db version');
