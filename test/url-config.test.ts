@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import anyTest, { type TestFn } from 'ava';
-import { ENV, requireApiDb, requireCellDb, resolveConfig } from '../src/config.js';
+import { ENV, requireApiDb, requireCellDb, resolveConfig } from '../src/config/index.js';
 import { ExitCode, InvalidInputError } from '../src/errors.js';
 import { type DatabaseUrl, maskUrl, maskUrlsInText, parseDatabaseUrl, withDatabase } from '../src/url.js';
 
@@ -254,7 +254,7 @@ max_pool_size = 10
 
 test('config: a nova.conf-style file gives both URLs, recorded as from the config file', (t) => {
   const configFile = writeConf(t, NOVA_CONF);
-  const config = resolveConfig({ configFile, env: {} });
+  const config = resolveConfig({ flags: { 'config-file': configFile }, env: {} });
   t.is(config.apiDb?.host, 'file-api-host');
   t.is(config.apiDb?.database, 'nova_api');
   t.is(config.apiDb?.password, 'filepw');
@@ -265,7 +265,7 @@ test('config: a nova.conf-style file gives both URLs, recorded as from the confi
 
 test('config: the environment beats the config file, setting by setting', (t) => {
   const configFile = writeConf(t, NOVA_CONF);
-  const config = resolveConfig({ configFile, env: { [ENV.apiDb]: 'postgresql://env@env-api/nova_api' } });
+  const config = resolveConfig({ flags: { 'config-file': configFile }, env: { [ENV.apiDb]: 'postgresql://env@env-api/nova_api' } });
   t.is(config.apiDb?.host, 'env-api');
   t.is(config.apiDb?.dialect, 'postgres');
   t.is(config.db?.host, 'file-cell-host', 'the cell URL still comes from the file');
@@ -275,9 +275,7 @@ test('config: the environment beats the config file, setting by setting', (t) =>
 test('config: a flag beats the environment and the config file', (t) => {
   const configFile = writeConf(t, NOVA_CONF);
   const config = resolveConfig({
-    configFile,
-    apiDb: 'mariadb://flag@flag-api/nova_api',
-    db: 'postgresql://flag@flag-cell/nova',
+    flags: { 'config-file': configFile, 'api-db': 'mariadb://flag@flag-api/nova_api', db: 'postgresql://flag@flag-cell/nova' },
     env: { [ENV.apiDb]: 'postgresql://env@env-api/nova_api', [ENV.db]: 'postgresql://env@env-cell/nova' },
   });
   t.is(config.apiDb?.host, 'flag-api');
@@ -287,7 +285,7 @@ test('config: a flag beats the environment and the config file', (t) => {
 
 test('config: the environment alone, and an empty flag does not hide it', (t) => {
   const config = resolveConfig({
-    apiDb: '  ',
+    flags: { 'api-db': '  ' },
     env: { [ENV.apiDb]: 'postgresql://env@env-api/nova_api', [ENV.db]: 'mysql://env@env-cell/nova' },
   });
   t.is(config.apiDb?.host, 'env-api');
@@ -304,7 +302,7 @@ test('config: nothing configured leaves both URLs unset and no sources', (t) => 
 
 test('config: a file with only [database] sets only the cell URL', (t) => {
   const configFile = writeConf(t, `[database]\nconnection = ${FILE_DB}\n`);
-  const config = resolveConfig({ configFile, env: {} });
+  const config = resolveConfig({ flags: { 'config-file': configFile }, env: {} });
   t.is(config.apiDb, undefined);
   t.is(config.db?.host, 'file-cell-host');
   t.deepEqual(config.sources, { db: 'config file' });
@@ -318,7 +316,7 @@ test('config: the resolved configuration is frozen', (t) => {
 
 test('config: a bad URL in the file is invalid input, with the password masked', (t) => {
   const configFile = writeConf(t, '[api_database]\nconnection = oracle://nova:s3cr3t-pw@db/nova\n');
-  const error = t.throws(() => resolveConfig({ configFile, env: {} }), { instanceOf: InvalidInputError, message: /unsupported database URL scheme/ });
+  const error = t.throws(() => resolveConfig({ flags: { 'config-file': configFile }, env: {} }), { instanceOf: InvalidInputError, message: /unsupported database URL scheme/ });
   t.false(error?.message.includes('s3cr3t-pw'));
 });
 
@@ -328,14 +326,14 @@ test('config: a bad URL in the environment is invalid input', (t) => {
 
 test('config: a missing config file is invalid input naming the file and ENOENT', (t) => {
   const configFile = join(t.context.dir, 'missing.conf');
-  const error = t.throws(() => resolveConfig({ configFile, env: {} }), { instanceOf: InvalidInputError });
+  const error = t.throws(() => resolveConfig({ flags: { 'config-file': configFile }, env: {} }), { instanceOf: InvalidInputError });
   t.is(error?.exitCode, ExitCode.invalidInput);
   t.true(error?.message.includes(configFile));
   t.regex(error?.message ?? '', /ENOENT/);
 });
 
 test('config: a config file that is a directory is invalid input (EISDIR)', (t) => {
-  const error = t.throws(() => resolveConfig({ configFile: t.context.dir, env: {} }), { instanceOf: InvalidInputError });
+  const error = t.throws(() => resolveConfig({ flags: { 'config-file': t.context.dir }, env: {} }), { instanceOf: InvalidInputError });
   t.regex(error?.message ?? '', /EISDIR/);
 });
 
@@ -359,7 +357,7 @@ test('config: requireApiDb / requireCellDb name every way to configure the datab
 
 test('config: timeout defaults', (t) => {
   const config = resolveConfig({ env: {} });
-  t.is(config.lockTimeoutMs, 60_000);
+  t.is(config.migrationLockWaitMs, 60_000);
   t.is(config.ddlLockTimeoutMs, 10_000);
   t.is(config.statementTimeoutMs, 600_000);
   t.is(config.connectTimeoutMs, 10_000);
@@ -368,23 +366,20 @@ test('config: timeout defaults', (t) => {
 test('config: timeouts are given in seconds and kept in milliseconds', (t) => {
   const config = resolveConfig({
     env: {},
-    lockTimeoutSeconds: 1.5,
-    ddlLockTimeoutSeconds: 2,
-    statementTimeoutSeconds: 30,
-    connectTimeoutSeconds: 0.25,
+    flags: { 'lock-timeout': 1.5, 'ddl-lock-timeout': 2, 'statement-timeout': 30, 'connect-timeout': 0.25 },
   });
-  t.is(config.lockTimeoutMs, 1500);
+  t.is(config.migrationLockWaitMs, 1500);
   t.is(config.ddlLockTimeoutMs, 2000);
   t.is(config.statementTimeoutMs, 30_000);
   t.is(config.connectTimeoutMs, 250);
 });
 
 test('config: zero is allowed where it means "no wait" or "no limit", refused elsewhere', (t) => {
-  const config = resolveConfig({ env: {}, lockTimeoutSeconds: 0, statementTimeoutSeconds: 0 });
-  t.is(config.lockTimeoutMs, 0);
+  const config = resolveConfig({ env: {}, flags: { 'lock-timeout': 0, 'statement-timeout': 0 } });
+  t.is(config.migrationLockWaitMs, 0);
   t.is(config.statementTimeoutMs, 0);
-  t.throws(() => resolveConfig({ env: {}, ddlLockTimeoutSeconds: 0 }), { instanceOf: InvalidInputError, message: /--ddl-lock-timeout must be a positive/ });
-  t.throws(() => resolveConfig({ env: {}, connectTimeoutSeconds: 0 }), { instanceOf: InvalidInputError, message: /--connect-timeout must be a positive/ });
+  t.throws(() => resolveConfig({ env: {}, flags: { 'ddl-lock-timeout': 0 } }), { instanceOf: InvalidInputError, message: /--ddl-lock-timeout must be a positive/ });
+  t.throws(() => resolveConfig({ env: {}, flags: { 'connect-timeout': 0 } }), { instanceOf: InvalidInputError, message: /--connect-timeout must be a positive/ });
 });
 
 const BAD_TIMEOUTS: ReadonlyArray<[string, number]> = [
@@ -394,14 +389,9 @@ const BAD_TIMEOUTS: ReadonlyArray<[string, number]> = [
 ];
 
 for (const [title, value] of BAD_TIMEOUTS) {
-  for (const [key, flag] of [
-    ['lockTimeoutSeconds', 'lock-timeout'],
-    ['ddlLockTimeoutSeconds', 'ddl-lock-timeout'],
-    ['statementTimeoutSeconds', 'statement-timeout'],
-    ['connectTimeoutSeconds', 'connect-timeout'],
-  ] as const) {
+  for (const flag of ['lock-timeout', 'ddl-lock-timeout', 'statement-timeout', 'connect-timeout'] as const) {
     test(`config: ${title} --${flag} is invalid input naming the flag`, (t) => {
-      const error = t.throws(() => resolveConfig({ env: {}, [key]: value }), { instanceOf: InvalidInputError });
+      const error = t.throws(() => resolveConfig({ env: {}, flags: { [flag]: value } }), { instanceOf: InvalidInputError });
       t.true(error?.message.startsWith(`--${flag} must be`), error?.message);
       t.is(error?.exitCode, ExitCode.invalidInput);
     });
@@ -410,5 +400,5 @@ for (const [title, value] of BAD_TIMEOUTS) {
 
 test('config: a bad timeout is refused even when every URL is fine (validated before connecting)', (t) => {
   const configFile = writeConf(t, NOVA_CONF);
-  t.throws(() => resolveConfig({ configFile, env: {}, lockTimeoutSeconds: -5 }), { instanceOf: InvalidInputError, message: /--lock-timeout/ });
+  t.throws(() => resolveConfig({ flags: { 'config-file': configFile, 'lock-timeout': -5 }, env: {} }), { instanceOf: InvalidInputError, message: /--lock-timeout/ });
 });

@@ -1,14 +1,21 @@
 // `api_db sync --dry-run` and `db sync --dry-run`: the SQL each pending migration would send,
 // rehearsed on a scratch database, printed as a commented script (or JSON). Nothing is written to
 // the databases previewed.
-import type { CellMapping } from '../cells/mappings.js';
-import { cellLabel } from '../cells/mappings.js';
-import { cellDatabaseUrl, type CellOutcome, scatterGather } from '../cells/targeting.js';
-import type { FanOutOptions } from '../cells/fan-out.js';
-import { CellsdbError } from '../errors.js';
-import type { LineTarget } from '../migrate/migrator.js';
-import { type LinePreview, type PreviewCache, previewLine } from '../schema/preview.js';
-import { maskUrl } from '../url.js';
+import {
+  type CellMappingRow as CellMapping,
+  cellDatabaseUrl,
+  cellErrorMessage,
+  cellLabel,
+  type CellOutcome,
+  CellsdbError,
+  type FanOutOptions,
+  type LinePreview,
+  type LineTarget,
+  maskUrl,
+  type PreviewCache,
+  previewLine,
+  scatterGather,
+} from '../index.js';
 import type { Runtime } from './runtime.js';
 
 function printScript(rt: Runtime, p: LinePreview): void {
@@ -42,7 +49,7 @@ export async function previewCells(rt: Runtime, cells: readonly CellMapping[], o
     cells,
     (cell) =>
       previewLine({ registry: options.registry, url: cellDatabaseUrl(cell), line: options.line, label: `cell '${cellLabel(cell)}'`, config: options.config }, version, { cache }),
-    { concurrency: options.concurrency ?? 4 },
+    { concurrency: options.concurrency },
   );
   if (rt.output.json) {
     rt.output.data(outcomes.map((o) => ({ cell: o.cell.name, uuid: o.cell.uuid, ...(o.ok ? asJson(o.value) : { error: o.error.message }) })));
@@ -56,6 +63,6 @@ export async function previewCells(rt: Runtime, cells: readonly CellMapping[], o
   const failed = outcomes.filter((o) => !o.ok);
   if (failed.length > 0) {
     const first = failed[0] as Extract<(typeof failed)[number], { ok: false }>;
-    throw new CellsdbError(`could not preview ${failed.length} of ${outcomes.length} cells; first error: ${first.error.message}`, { exitCode: first.error.exitCode });
+    throw new CellsdbError(`could not preview ${failed.length} of ${outcomes.length} cells; first error: ${cellErrorMessage(first)}`, { exitCode: first.error.exitCode });
   }
 }

@@ -61,12 +61,12 @@ export const mariadbDialect: DialectAdapter = {
 
   onConnectStatements(pool: PoolOptions): string[] {
     if (!pool.timeouts) return [];
-    const { lockTimeoutMs, statementTimeoutMs } = pool.timeouts;
+    const { lockWaitMs, statementTimeoutMs } = pool.timeouts;
     // lock_wait_timeout covers metadata locks (DDL queueing behind a live transaction);
     // innodb_lock_wait_timeout covers row locks and takes whole seconds.
     return [
-      `SET SESSION lock_wait_timeout = ${Math.max(1, Math.ceil(lockTimeoutMs / 1000))}`,
-      `SET SESSION innodb_lock_wait_timeout = ${Math.max(1, Math.ceil(lockTimeoutMs / 1000))}`,
+      `SET SESSION lock_wait_timeout = ${Math.max(1, Math.ceil(lockWaitMs / 1000))}`,
+      `SET SESSION innodb_lock_wait_timeout = ${Math.max(1, Math.ceil(lockWaitMs / 1000))}`,
       `SET SESSION max_statement_time = ${seconds(statementTimeoutMs)}`,
     ];
   },
@@ -125,8 +125,8 @@ export const mariadbDialect: DialectAdapter = {
 
   async applyTransactionTimeouts(sequelize: Sequelize, transaction: Transaction, timeouts: StatementTimeouts) {
     await sequelize.query(
-      `SET SESSION innodb_lock_wait_timeout = ${Math.max(1, Math.ceil(timeouts.lockTimeoutMs / 1000))}, ` +
-        `lock_wait_timeout = ${Math.max(1, Math.ceil(timeouts.lockTimeoutMs / 1000))}, ` +
+      `SET SESSION innodb_lock_wait_timeout = ${Math.max(1, Math.ceil(timeouts.lockWaitMs / 1000))}, ` +
+        `lock_wait_timeout = ${Math.max(1, Math.ceil(timeouts.lockWaitMs / 1000))}, ` +
         `max_statement_time = ${seconds(timeouts.statementTimeoutMs)}`,
       { transaction },
     );

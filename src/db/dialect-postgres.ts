@@ -65,7 +65,7 @@ export const postgresDialect: DialectAdapter = {
         application_name: pool.applicationName ?? 'cellsdb',
         ...(pool.timeouts
           ? {
-              lock_timeout: pool.timeouts.lockTimeoutMs,
+              lock_timeout: pool.timeouts.lockWaitMs,
               statement_timeout: pool.timeouts.statementTimeoutMs,
             }
           : {}),
@@ -143,7 +143,7 @@ export const postgresDialect: DialectAdapter = {
 
   async applyTransactionTimeouts(sequelize: Sequelize, transaction: Transaction, timeouts: StatementTimeouts) {
     await sequelize.query(
-      `SET LOCAL lock_timeout = ${Math.max(0, Math.trunc(timeouts.lockTimeoutMs))}; ` +
+      `SET LOCAL lock_timeout = ${Math.max(0, Math.trunc(timeouts.lockWaitMs))}; ` +
         `SET LOCAL statement_timeout = ${Math.max(0, Math.trunc(timeouts.statementTimeoutMs))}`,
       { transaction },
     );

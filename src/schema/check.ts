@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { MappingStore, type CellMapping, cellLabel } from '../cells/mappings.js';
 import { cellDatabaseUrl } from '../cells/targeting.js';
-import type { Config } from '../config.js';
+import { type Config, DEFAULTS } from '../config/index.js';
 import type { ConnectionRegistry } from '../db/registry.js';
 import { isMissingTable } from '../db/translate-error.js';
 import { InvalidInputError } from '../errors.js';
@@ -17,7 +17,7 @@ import { serverIdentity, withScratchDatabase } from './scratch.js';
 
 export interface SchemaCheckOptions {
   readonly lines: Readonly<Record<LineId, MigrationLine>>;
-  readonly config: Pick<Config, 'lockTimeoutMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
+  readonly config: Pick<Config, 'migrationLockWaitMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
   /** Connections to live databases (closed by the caller). */
   readonly registry: ConnectionRegistry;
   /**
@@ -36,7 +36,7 @@ export interface SchemaCheckOptions {
   readonly models?: Readonly<Record<LineId, DeclaredSchema>> | undefined;
   /** @default PLANNED_REMOVALS */
   readonly removals?: readonly PlannedRemoval[] | undefined;
-  /** Cells checked at once. @default 4 */
+  /** Cells checked at once. @default DEFAULTS.concurrency */
   readonly concurrency?: number | undefined;
   readonly onProgress?: ((text: string) => void) | undefined;
 }
@@ -140,7 +140,7 @@ async function checkScratch(options: SchemaCheckOptions): Promise<{ checks: Chec
               problems: status.problems,
               drift: { ...report, expected: expectedLabel },
             });
-          });
+          }, { connectTimeoutMs: options.registry.connectTimeoutMs });
         } catch (error) {
           // The scratch database itself could not be made or dropped: this server could not be checked.
           if (rec.checks.length === 0) {
@@ -167,7 +167,7 @@ function replayedShape(options: SchemaCheckOptions, replays: Replays, live: Data
       await syncLine({ registry: scratch.registry, url: scratch.url, line, label: `scratch copy of the ${line.title} line`, config: options.config }, version);
       const handle = scratch.registry.open(scratch.url);
       return shapeFromDatabase(await handle.run((s) => handle.dialect.describeSchema(s)), server.dialect);
-    });
+    }, { connectTimeoutMs: options.registry.connectTimeoutMs });
     replays.set(key, shape);
   }
   return shape;
@@ -277,7 +277,7 @@ export async function checkSchema(options: SchemaCheckOptions): Promise<SchemaCh
     if ('error' in cells) {
       checks.push({ subject: 'API database', name: 'cell mappings', status: 'error', summary: `cannot list the mapped cells: ${cells.error}`, details: [], ms: 0 });
     } else {
-      const limit = pLimit(Math.max(1, options.concurrency ?? 4));
+      const limit = pLimit(Math.max(1, options.concurrency ?? DEFAULTS.concurrency));
       const results = await Promise.all(
         cells.map((cell) =>
           limit(async () => {

@@ -70,7 +70,7 @@ async function rehearse(
     const migrations: PreviewedMigration[] = [];
     for (const f of pending) migrations.push({ name: f.name, transactional: await isTransactional(f, transactionalDdl), statements: captured.get(f.name) ?? [] });
     return { scratchName: scratch.name, migrations };
-  });
+  }, { connectTimeoutMs: target.registry.connectTimeoutMs });
 }
 
 /**

@@ -48,10 +48,15 @@ export interface ScratchDatabase {
 /**
  * Creates a uniquely named database on `server` (same credentials), runs `work` on it, and drops
  * it in `finally`, after closing every connection `work` opened through the scratch registry. The
- * server's other databases are never touched.
+ * server's other databases are never touched. Its connections use `connectTimeoutMs` (`--connect-timeout`).
  */
-export async function withScratchDatabase<T>(server: DatabaseUrl, purpose: string, work: (scratch: ScratchDatabase) => Promise<T>): Promise<T> {
-  const admin = new ConnectionRegistry({ max: 1 });
+export async function withScratchDatabase<T>(
+  server: DatabaseUrl,
+  purpose: string,
+  work: (scratch: ScratchDatabase) => Promise<T>,
+  { connectTimeoutMs }: { connectTimeoutMs?: number | undefined } = {},
+): Promise<T> {
+  const admin = new ConnectionRegistry({ max: 1, connectTimeoutMs });
   const dialect = dialectFor(server.dialect);
   const name = scratchName(purpose);
   try {
@@ -64,7 +69,7 @@ export async function withScratchDatabase<T>(server: DatabaseUrl, purpose: strin
         { cause: error },
       );
     }
-    const registry = new ConnectionRegistry({ max: 2 });
+    const registry = new ConnectionRegistry({ max: 2, connectTimeoutMs });
     try {
       return await work({ url: withDatabase(server, name), name, registry });
     } finally {

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import type { Config } from '../../config.js';
+import type { Config } from '../../config/index.js';
 import { CellsdbError, MigrationFailedError } from '../../errors.js';
 import { listMigrationFiles, type MigrationFile, type MigrationLine } from '../../migrate/lines.js';
 import { type CapturedStatement, syncLine } from '../../migrate/migrator.js';
@@ -26,7 +26,7 @@ export interface LintOptions {
   readonly policy?: LintPolicy | undefined;
   /** Tables to treat as large besides the policy's (`--large-table`). */
   readonly largeTables?: readonly string[] | undefined;
-  readonly config: Pick<Config, 'lockTimeoutMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
+  readonly config: Pick<Config, 'migrationLockWaitMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs' | 'connectTimeoutMs'>;
   readonly onProgress?: ((text: string) => void) | undefined;
 }
 
@@ -66,11 +66,11 @@ async function captureLine(server: DatabaseUrl, line: MigrationLine, files: read
       const failedAt = files.findIndex((f) => f.name === migration);
       ran.push(...(failedAt < 0 ? [] : files.slice(0, failedAt)));
     }
-  });
+  }, { connectTimeoutMs: options.config.connectTimeoutMs });
   return { ran, failure, statements, ms: Date.now() - started };
 }
 
-async function probeLine(server: DatabaseUrl, line: MigrationLine, inputs: readonly ProbeInput[]): Promise<ProbeOutcome> {
+async function probeLine(server: DatabaseUrl, line: MigrationLine, inputs: readonly ProbeInput[], connectTimeoutMs: number): Promise<ProbeOutcome> {
   const probe = PROBES[server.dialect];
   return withScratchDatabase(server, `probe_${line.id}`, async (scratch) => {
     const session = await scratch.registry.openSession(scratch.url, 'cellsdb lint probe');
@@ -79,7 +79,7 @@ async function probeLine(server: DatabaseUrl, line: MigrationLine, inputs: reado
     } finally {
       await session.close();
     }
-  });
+  }, { connectTimeoutMs });
 }
 
 const shown = (path: string): string => {
@@ -109,7 +109,7 @@ async function lintLineOn(server: DatabaseUrl, subjectDialect: string, line: Mig
     perMigration.set(f.name, list);
   }
   const probeStarted = Date.now();
-  const probed = await probeLine(server, line, inputs);
+  const probed = await probeLine(server, line, inputs, options.config.connectTimeoutMs);
   const probeMs = Date.now() - probeStarted;
 
   const policy = linePolicy(options.policy ?? DEFAULT_LINT_POLICY, line.id, options.largeTables);
