@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import anyTest, { type TestFn } from 'ava';
-import { ENV, requireApiDb, requireCellDb, resolveConfig } from '../src/config/index.js';
+import { DEFAULTS, ENV, GLOBAL_OPTIONS, readConfigFiles, requireApiDb, requireCellDb, resolveConfig } from '../src/config/index.js';
 import { ExitCode, InvalidInputError } from '../src/errors.js';
 import { type DatabaseUrl, maskUrl, maskUrlsInText, parseDatabaseUrl, withDatabase } from '../src/url.js';
 
@@ -401,4 +401,145 @@ for (const [title, value] of BAD_TIMEOUTS) {
 test('config: a bad timeout is refused even when every URL is fine (validated before connecting)', (t) => {
   const configFile = writeConf(t, NOVA_CONF);
   t.throws(() => resolveConfig({ flags: { 'config-file': configFile, 'lock-timeout': -5 }, env: {} }), { instanceOf: InvalidInputError, message: /--lock-timeout/ });
+});
+
+// ---------------------------------------------------------------------------------------------
+// resolveConfig: every global option from the environment, precedence, validation
+
+test('config: every global option has CELLSDB_ + its flag in upper snake case among its variables', (t) => {
+  for (const option of GLOBAL_OPTIONS) t.true(option.env.includes(`CELLSDB_${option.flag.toUpperCase().replace(/-/g, '_')}`), option.flag);
+  t.deepEqual(GLOBAL_OPTIONS.find((o) => o.flag === 'connect-timeout')?.env, ['CELLSDB_CONNECT_TIMEOUT']);
+});
+
+test('config: the defaults, applied in one place', (t) => {
+  const config = resolveConfig();
+  t.is(config.concurrency, DEFAULTS.concurrency);
+  t.deepEqual(config.serviceGroup, { driver: 'database', redisUrl: undefined, serviceDownTime: 60, reportInterval: 10 });
+  t.deepEqual(config.migrationDirs, { api: undefined, cell: undefined });
+  t.is(config.embedded, false);
+  t.is(config.json, false);
+  t.is(config.debug, false);
+  t.deepEqual(config.configFiles, []);
+  t.is(config.embeddedServer.port, 54329);
+  t.is(config.embeddedServer.dataDir, join(config.home, 'embedded'));
+  t.is(config.failpoint, undefined);
+  t.true(Object.isFrozen(config.serviceGroup) && Object.isFrozen(config.embeddedServer) && Object.isFrozen(config.migrationDirs));
+});
+
+test('config: every global option can be set from the environment', (t) => {
+  const configFile = writeConf(t, NOVA_CONF);
+  const config = resolveConfig({
+    env: {
+      CELLSDB_API_DB: 'postgresql://env@env-api/nova_api',
+      CELLSDB_DB: 'mysql://env@env-cell/nova',
+      CELLSDB_CONFIG_FILE: configFile,
+      CELLSDB_JSON: 'true',
+      CELLSDB_DEBUG: '1',
+      CELLSDB_LOCK_TIMEOUT: '7',
+      CELLSDB_DDL_LOCK_TIMEOUT: '8',
+      CELLSDB_STATEMENT_TIMEOUT: '9',
+      CELLSDB_CONNECT_TIMEOUT: '2.5',
+      CELLSDB_CONCURRENCY: '12',
+      CELLSDB_SERVICEGROUP_DRIVER: 'redis',
+      CELLSDB_REDIS_URL: 'redis://r:6379',
+      CELLSDB_SERVICE_DOWN_TIME: '90',
+      CELLSDB_REPORT_INTERVAL: '15',
+      CELLSDB_API_MIGRATIONS_DIR: '/tmp/api',
+      CELLSDB_CELL_MIGRATIONS_DIR: '/tmp/cell',
+      CELLSDB_HOME: '/var/lib/cellsdb',
+      CELLSDB_EMBEDDED_PORT: '5999',
+      CELLSDB_FAILPOINT: 'runner:batch-done:3',
+    },
+  });
+  t.is(config.apiDb?.host, 'env-api');
+  t.is(config.db?.host, 'env-cell');
+  t.deepEqual(config.sources, { apiDb: 'environment', db: 'environment' });
+  t.deepEqual(config.configFiles, [configFile]);
+  t.true(config.json);
+  t.true(config.debug);
+  t.is(config.migrationLockWaitMs, 7000);
+  t.is(config.ddlLockTimeoutMs, 8000);
+  t.is(config.statementTimeoutMs, 9000);
+  t.is(config.connectTimeoutMs, 2500);
+  t.is(config.concurrency, 12);
+  t.deepEqual(config.serviceGroup, { driver: 'redis', redisUrl: 'redis://r:6379', serviceDownTime: 90, reportInterval: 15 });
+  t.deepEqual(config.migrationDirs, { api: '/tmp/api', cell: '/tmp/cell' });
+  t.is(config.home, '/var/lib/cellsdb');
+  t.deepEqual(config.embeddedServer, { dataDir: '/var/lib/cellsdb/embedded', port: 5999 });
+  t.is(config.failpoint, 'runner:batch-done:3');
+});
+
+test('config: CELLSDB_EMBEDDED_DIR overrides the home folder for the embedded server', (t) => {
+  const config = resolveConfig({ env: { CELLSDB_HOME: '/srv/home', CELLSDB_EMBEDDED_DIR: '/srv/pg' } });
+  t.is(config.embeddedServer.dataDir, '/srv/pg');
+});
+
+test('config: a flag beats the environment for every kind of option', (t) => {
+  const config = resolveConfig({
+    flags: { 'connect-timeout': 4, concurrency: 2, json: false, 'servicegroup-driver': 'database', 'cell-migrations-dir': '/flag' },
+    env: { CELLSDB_CONNECT_TIMEOUT: '1', CELLSDB_CONCURRENCY: '9', CELLSDB_JSON: 'yes', CELLSDB_SERVICEGROUP_DRIVER: 'redis', CELLSDB_CELL_MIGRATIONS_DIR: '/env' },
+  });
+  t.is(config.connectTimeoutMs, 4000);
+  t.is(config.concurrency, 2);
+  t.false(config.json);
+  t.is(config.serviceGroup.driver, 'database');
+  t.is(config.migrationDirs.cell, '/flag');
+});
+
+test('config: the documented and the mechanical variable name both work, and must agree', (t) => {
+  t.is(resolveConfig({ env: { CELLSDB_API_DATABASE_URL: 'postgresql://a@h/api' } }).apiDb?.database, 'api');
+  t.is(resolveConfig({ env: { CELLSDB_API_DB: 'postgresql://a@h/api' } }).apiDb?.database, 'api');
+  t.is(resolveConfig({ env: { CELLSDB_DATABASE_URL: 'postgresql://a@h/c', CELLSDB_DB: ' postgresql://a@h/c ' } }).db?.database, 'c');
+  const error = t.throws(() => resolveConfig({ env: { CELLSDB_DATABASE_URL: 'postgresql://a:pw1@h/c', CELLSDB_DB: 'postgresql://a@h/other' } }), { instanceOf: InvalidInputError });
+  t.regex(error?.message ?? '', /CELLSDB_DATABASE_URL and CELLSDB_DB are both set, to different values/);
+  t.false(error?.message.includes('pw1'));
+});
+
+const BAD_ENVIRONMENT: ReadonlyArray<[string, string, RegExp]> = [
+  ['CELLSDB_CONNECT_TIMEOUT', 'soon', /^CELLSDB_CONNECT_TIMEOUT must be a positive number of seconds, got 'soon'$/],
+  ['CELLSDB_LOCK_TIMEOUT', '-1', /^CELLSDB_LOCK_TIMEOUT must be a non-negative number of seconds/],
+  ['CELLSDB_CONCURRENCY', '1.5', /^CELLSDB_CONCURRENCY must be a positive whole number, got '1\.5'$/],
+  ['CELLSDB_JSON', 'maybe', /^CELLSDB_JSON must be true or false, got 'maybe'$/],
+  ['CELLSDB_SERVICEGROUP_DRIVER', 'zookeeper', /^unknown CELLSDB_SERVICEGROUP_DRIVER 'zookeeper': use database or redis$/],
+  ['CELLSDB_SERVICE_DOWN_TIME', '0', /^CELLSDB_SERVICE_DOWN_TIME must be a positive number of seconds/],
+  ['CELLSDB_EMBEDDED_PORT', '70000', /^CELLSDB_EMBEDDED_PORT must be a port number/],
+  ['CELLSDB_API_DATABASE_URL', 'not a url', /^CELLSDB_API_DATABASE_URL: malformed database URL/],
+];
+
+for (const [name, value, message] of BAD_ENVIRONMENT) {
+  test(`config: a bad ${name} is invalid input naming the variable`, (t) => {
+    const error = t.throws(() => resolveConfig({ env: { [name]: value } }), { instanceOf: InvalidInputError });
+    t.regex(error?.message ?? '', message);
+    t.is(error?.exitCode, ExitCode.invalidInput);
+  });
+}
+
+test('config: a bad URL names its flag or its config file key', (t) => {
+  t.regex(t.throws(() => resolveConfig({ flags: { db: 'nope' } }))?.message ?? '', /^--db: malformed database URL/);
+  const configFile = writeConf(t, '[database]\nconnection = nope\n');
+  t.regex(t.throws(() => resolveConfig({ flags: { 'config-file': configFile } }))?.message ?? '', /^\[database\] connection: malformed database URL/);
+});
+
+test('config: --embedded excludes URL flags also when the environment asks for it', (t) => {
+  const error = t.throws(() => resolveConfig({ flags: { db: 'postgresql://a@h/c' }, env: { CELLSDB_EMBEDDED: '1' } }), { instanceOf: InvalidInputError });
+  t.regex(error?.message ?? '', /CELLSDB_EMBEDDED and --db are mutually exclusive/);
+  t.true(resolveConfig({ flags: { embedded: true }, env: { [ENV.db]: 'postgresql://a@h/c' } }).embedded);
+});
+
+test('config: repeated config files, the later one winning key by key', (t) => {
+  const first = writeConf(t, NOVA_CONF, 'first.conf');
+  const second = writeConf(t, '[database]\nconnection = postgresql://second@second-cell/nova\n', 'second.conf');
+  const config = resolveConfig({ flags: { 'config-file': [first, second] } });
+  t.is(config.db?.host, 'second-cell');
+  t.is(config.apiDb?.host, 'file-api-host');
+  t.deepEqual(config.configFiles, [first, second]);
+});
+
+test('config files: read through one small interface, by section and key', (t) => {
+  const values = readConfigFiles([writeConf(t, `${NOVA_CONF}\n[oslo.messaging]\nurl = rabbit://x\n`)]);
+  t.is(values.get('api_database', 'connection'), FILE_API);
+  t.is(values.get('DEFAULT', 'debug'), 'true');
+  t.is(values.get('oslo.messaging', 'url'), 'rabbit://x');
+  t.is(values.get('database', 'missing'), undefined);
+  t.is(values.get('nowhere', 'connection'), undefined);
 });
