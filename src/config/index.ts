@@ -126,7 +126,7 @@ class Resolver {
       return { url: parseDatabaseUrl(String(found.value)), source: found.source };
     } catch (error) {
       // parseDatabaseUrl's message already masks the URL; say which setting held it.
-      throw new InvalidInputError(`${found.name}: ${(error as Error).message}`, { cause: error });
+      throw new InvalidInputError(`${(error as Error).message} (${found.name})`, { cause: error });
     }
   }
 
