@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { type ServiceState } from '../../../index.js';
+import type { ServiceState } from '../../../index.js';
 import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
 
