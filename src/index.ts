@@ -84,7 +84,7 @@ export { checkSchema, type DatabaseFindings, type SchemaCheckOptions, type Schem
 export { type CheckResult, type CheckStatus, CheckExit, exitCodeOf } from './schema/report.js';
 export { junitXml, writeJunit } from './schema/junit.js';
 export { type LinePreview, type PreviewedMigration, type PreviewOptions, previewLine } from './schema/preview.js';
-export { withScratchDatabase, type ScratchDatabase } from './schema/scratch.js';
+export { withScratchDatabase, type ScratchDatabase } from './db/scratch.js';
 export { describeRules, type LintOptions, type LintReport, lintMigrations } from './schema/lint/engine.js';
 export { type AllowedHazard, DEFAULT_LINT_POLICY, type LintPolicy } from './schema/lint/policy.js';
 export type { Finding as LintFinding, LintRule } from './schema/lint/types.js';
