@@ -16,7 +16,7 @@ export interface StatementTimeouts {
   readonly statementTimeoutMs: number;
 }
 
-/** A column of a bound row set (see `DialectAdapter.boundRows`). */
+/** A column of a bound row set (see `DialectSql.boundRows`). */
 export interface BoundColumn {
   readonly name: string;
   readonly type: 'text' | 'integer' | 'timestamp';
