@@ -8,9 +8,9 @@ import { translateDriverError } from './translate-error.js';
  * A pooled handle on one database: the Sequelize instance, its dialect module and its masked URL.
  * A consumer that needs one part of the dialect says so: `DatabaseHandle<DialectSql>`.
  */
-export interface DatabaseHandle<Dialect = DialectAdapter> {
+export interface DatabaseHandle<Parts = DialectAdapter> {
   readonly sequelize: Sequelize;
-  readonly dialect: Dialect;
+  readonly dialect: Parts;
   readonly url: DatabaseUrl;
   /** Runs `work`, translating any driver error into ours with this database's masked URL. */
   run<T>(work: (sequelize: Sequelize) => Promise<T>): Promise<T>;
