@@ -15,7 +15,7 @@ export {
   MigrationFailedError,
 } from './errors.js';
 export { type DatabaseUrl, type Dialect, maskUrl, maskUrlsInText, parseDatabaseUrl, withDatabase } from './url.js';
-export type { DialectAdapter, PoolOptions, SessionConnection, TableInfo } from './db/dialect.js';
+export type { DialectAdapter, DialectConnection, DialectInfo, DialectIntrospection, DialectLocking, DialectSql, PoolOptions, SessionConnection, TableInfo } from './db/dialect.js';
 export { dialectFor } from './db/dialects.js';
 export { ConnectionRegistry, type DatabaseHandle } from './db/registry.js';
 export { type EmbeddedOptions, type EmbeddedServer, startEmbeddedPostgres } from './db/embedded.js';
@@ -84,7 +84,7 @@ export { checkSchema, type DatabaseFindings, type SchemaCheckOptions, type Schem
 export { type CheckResult, type CheckStatus, CheckExit, exitCodeOf } from './schema/report.js';
 export { junitXml, writeJunit } from './schema/junit.js';
 export { type LinePreview, type PreviewedMigration, type PreviewOptions, previewLine } from './schema/preview.js';
-export { withScratchDatabase, type ScratchDatabase } from './schema/scratch.js';
+export { withScratchDatabase, type ScratchDatabase, type ScratchOptions } from './db/scratch.js';
 export { describeRules, type LintOptions, type LintReport, lintMigrations } from './schema/lint/engine.js';
 export { type AllowedHazard, DEFAULT_LINT_POLICY, type LintPolicy } from './schema/lint/policy.js';
 export type { Finding as LintFinding, LintRule } from './schema/lint/types.js';

@@ -4,7 +4,7 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CellsdbError, InvalidInputError } from '../errors.js';
-import { distinctServers } from '../schema/scratch.js';
+import { distinctServers } from '../db/scratch.js';
 import { type DatabaseUrl, parseDatabaseUrl } from '../url.js';
 import type { Runtime } from './runtime.js';
 

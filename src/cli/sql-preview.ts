@@ -30,7 +30,7 @@ const asJson = (p: LinePreview) => ({ dry_run: true, line: p.line, label: p.labe
 
 /** The preview of one database (`api_db sync --dry-run`, `db sync --dry-run --local-cell`). */
 export async function previewOne(rt: Runtime, target: LineTarget, version: string | undefined): Promise<void> {
-  const preview = await previewLine(target, version);
+  const preview = await previewLine(target, version, { onLeftBehind: (text) => rt.output.notice(text) });
   if (rt.output.json) rt.output.data(asJson(preview));
   else printScript(rt, preview);
 }
@@ -41,7 +41,7 @@ export async function previewCells(rt: Runtime, cells: readonly CellMapping[], o
   const outcomes: Array<CellOutcome<LinePreview>> = await scatterGather(
     cells,
     (cell) =>
-      previewLine({ registry: options.registry, url: cellDatabaseUrl(cell), line: options.line, label: `cell '${cellLabel(cell)}'`, config: options.config }, version, { cache }),
+      previewLine({ registry: options.registry, url: cellDatabaseUrl(cell), line: options.line, label: `cell '${cellLabel(cell)}'`, config: options.config }, version, { cache, onLeftBehind: (text) => rt.output.notice(text) }),
     { concurrency: options.concurrency ?? 4 },
   );
   if (rt.output.json) {

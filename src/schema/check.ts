@@ -13,7 +13,7 @@ import { type SchemaShape, shapeFromDatabase, shapeFromModels } from './artefact
 import { type DriftReport, diffSchemas } from './drift.js';
 import { type DeclaredSchema, HEAD_MODELS, PLANNED_REMOVALS, type PlannedRemoval } from './models.js';
 import { type CheckResult, type CheckStatus, dialectLabel, exitCodeOf } from './report.js';
-import { serverIdentity, withScratchDatabase } from './scratch.js';
+import { serverIdentity, withScratchDatabase } from '../db/scratch.js';
 
 export interface SchemaCheckOptions {
   readonly lines: Readonly<Record<LineId, MigrationLine>>;
@@ -38,6 +38,7 @@ export interface SchemaCheckOptions {
   readonly removals?: readonly PlannedRemoval[] | undefined;
   /** Cells checked at once. @default 4 */
   readonly concurrency?: number | undefined;
+  /** Progress, and any scratch database that could not be dropped: one line each, for stderr. */
   readonly onProgress?: ((text: string) => void) | undefined;
 }
 
@@ -140,9 +141,9 @@ async function checkScratch(options: SchemaCheckOptions): Promise<{ checks: Chec
               problems: status.problems,
               drift: { ...report, expected: expectedLabel },
             });
-          });
+          }, { onLeftBehind: options.onProgress });
         } catch (error) {
-          // The scratch database itself could not be made or dropped: this server could not be checked.
+          // The scratch database itself could not be made: this server could not be checked.
           if (rec.checks.length === 0) {
             rec.add('migrations apply', 'error', (error as Error).message, [], began);
             for (const name of ['ledger integrity', 'schema matches the models']) rec.add(name, 'skipped', 'no scratch database', [], Date.now());
@@ -167,7 +168,7 @@ function replayedShape(options: SchemaCheckOptions, replays: Replays, live: Data
       await syncLine({ registry: scratch.registry, url: scratch.url, line, label: `scratch copy of the ${line.title} line`, config: options.config }, version);
       const handle = scratch.registry.open(scratch.url);
       return shapeFromDatabase(await handle.run((s) => handle.dialect.describeSchema(s)), server.dialect);
-    });
+    }, { onLeftBehind: options.onProgress });
     replays.set(key, shape);
   }
   return shape;

@@ -4,7 +4,7 @@ import { DirtyLedgerError, InvalidInputError, LedgerIntegrityError } from '../er
 import { listMigrationFiles, type MigrationFile, type MigrationLine, resolveVersion } from '../migrate/lines.js';
 import { type CapturedStatement, type LineTarget, lineStatus, syncLine } from '../migrate/migrator.js';
 import type { DatabaseUrl } from '../url.js';
-import { serverIdentity, withScratchDatabase } from './scratch.js';
+import { serverIdentity, withScratchDatabase } from '../db/scratch.js';
 import { splitStatements } from './sql.js';
 
 /** One pending migration and the SQL it would send. */
@@ -36,6 +36,8 @@ export interface PreviewOptions {
   /** Where the scratch database is made. @default the server of the database previewed */
   readonly scratchServer?: DatabaseUrl | undefined;
   readonly cache?: PreviewCache | undefined;
+  /** Told, in one line, when a scratch database could not be dropped (see `withScratchDatabase`). */
+  readonly onLeftBehind?: ((message: string) => void) | undefined;
 }
 
 function refuseProblems(problems: Awaited<ReturnType<typeof lineStatus>>['problems']): void {
@@ -60,6 +62,7 @@ async function rehearse(
   from: string | null,
   goal: MigrationFile,
   pending: readonly MigrationFile[],
+  onLeftBehind: PreviewOptions['onLeftBehind'],
 ): Promise<{ scratchName: string; migrations: PreviewedMigration[] }> {
   return withScratchDatabase(server, `preview_${target.line.id}`, async (scratch) => {
     const scratchTarget: LineTarget = { registry: scratch.registry, url: scratch.url, line: target.line, label: `scratch copy of ${target.label}`, config: target.config };
@@ -70,7 +73,7 @@ async function rehearse(
     const migrations: PreviewedMigration[] = [];
     for (const f of pending) migrations.push({ name: f.name, transactional: await isTransactional(f, transactionalDdl), statements: captured.get(f.name) ?? [] });
     return { scratchName: scratch.name, migrations };
-  });
+  }, { onLeftBehind });
 }
 
 /**
@@ -106,7 +109,7 @@ export async function previewLine(target: LineTarget, version?: string, options:
   const cache = options.cache;
   let rehearsal = cache?.get(key);
   if (!rehearsal) {
-    rehearsal = rehearse(target, server, from, goal, pending);
+    rehearsal = rehearse(target, server, from, goal, pending, options.onLeftBehind);
     cache?.set(key, rehearsal);
   }
   const { scratchName, migrations } = await rehearsal;

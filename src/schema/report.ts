@@ -1,3 +1,4 @@
+import { dialectFor } from '../db/dialects.js';
 import type { Dialect } from '../url.js';
 
 /**
@@ -48,4 +49,4 @@ export function tally(checks: readonly CheckResult[]): Record<CheckStatus, numbe
 }
 
 /** How dialects are named in reports (`mysql` is the driver's name; the servers are MariaDB). */
-export const dialectLabel = (d: Dialect): string => (d === 'postgres' ? 'postgres' : 'mariadb');
+export const dialectLabel = (d: Dialect): string => dialectFor(d).label;

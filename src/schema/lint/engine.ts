@@ -5,7 +5,7 @@ import { listMigrationFiles, type MigrationFile, type MigrationLine } from '../.
 import { type CapturedStatement, syncLine } from '../../migrate/migrator.js';
 import type { Dialect, DatabaseUrl } from '../../url.js';
 import { type CheckResult, dialectLabel, exitCodeOf } from '../report.js';
-import { serverIdentity, withScratchDatabase } from '../scratch.js';
+import { serverIdentity, withScratchDatabase } from '../../db/scratch.js';
 import { parseStatement, splitStatements } from '../sql.js';
 import { migrationSourceText, readDirectives } from './directives.js';
 import { DEFAULT_LINT_POLICY, type LintPolicy, linePolicy } from './policy.js';
@@ -27,6 +27,7 @@ export interface LintOptions {
   /** Tables to treat as large besides the policy's (`--large-table`). */
   readonly largeTables?: readonly string[] | undefined;
   readonly config: Pick<Config, 'lockTimeoutMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
+  /** Progress, and any scratch database that could not be dropped: one line each, for stderr. */
   readonly onProgress?: ((text: string) => void) | undefined;
 }
 
@@ -66,11 +67,11 @@ async function captureLine(server: DatabaseUrl, line: MigrationLine, files: read
       const failedAt = files.findIndex((f) => f.name === migration);
       ran.push(...(failedAt < 0 ? [] : files.slice(0, failedAt)));
     }
-  });
+  }, { onLeftBehind: options.onProgress });
   return { ran, failure, statements, ms: Date.now() - started };
 }
 
-async function probeLine(server: DatabaseUrl, line: MigrationLine, inputs: readonly ProbeInput[]): Promise<ProbeOutcome> {
+async function probeLine(server: DatabaseUrl, line: MigrationLine, inputs: readonly ProbeInput[], options: LintOptions): Promise<ProbeOutcome> {
   const probe = PROBES[server.dialect];
   return withScratchDatabase(server, `probe_${line.id}`, async (scratch) => {
     const session = await scratch.registry.openSession(scratch.url, 'cellsdb lint probe');
@@ -79,7 +80,7 @@ async function probeLine(server: DatabaseUrl, line: MigrationLine, inputs: reado
     } finally {
       await session.close();
     }
-  });
+  }, { onLeftBehind: options.onProgress });
 }
 
 const shown = (path: string): string => {
@@ -109,7 +110,7 @@ async function lintLineOn(server: DatabaseUrl, subjectDialect: string, line: Mig
     perMigration.set(f.name, list);
   }
   const probeStarted = Date.now();
-  const probed = await probeLine(server, line, inputs);
+  const probed = await probeLine(server, line, inputs, options);
   const probeMs = Date.now() - probeStarted;
 
   const policy = linePolicy(options.policy ?? DEFAULT_LINT_POLICY, line.id, options.largeTables);
