@@ -152,6 +152,17 @@ const TEXT_STOP = /[\s'"<>()[\]{}|\\^`]/;
  * a host also ends at white space or a quote, and a password never spans a line.
  */
 function locate(s: string, start: number, grammar: Grammar, text: boolean): Outcome<Located> {
+  const located = locateEntries(s, start, grammar, text);
+  if (!located.ok) return located;
+  // An '@' in the path means the userinfo was not where the grammar put it (an unencoded '/' or
+  // '?' before an '@' in a password, or a mistyped ':'): not a URL this can mask precisely.
+  const { tail, end } = located.value;
+  const path = s.slice(tail, Math.min(end, indexOrEnd(s, '?', tail)));
+  if (path.includes('@')) return { ok: false, problem: "an '@' after the host" };
+  return located;
+}
+
+function locateEntries(s: string, start: number, grammar: Grammar, text: boolean): Outcome<Located> {
   const entries: LocatedEntry[] = [];
   const lineEnd = text ? indexOrEnd(s, '\n', start) : s.length;
   let pos = start;
@@ -413,8 +424,9 @@ function parseQsl(query: string): Array<[string, string]> {
  */
 export function parseDatabaseUrl(raw: string): DatabaseUrl {
   const input = raw.trim();
-  const masked = maskUrl(input);
+  // A URL that fails to parse is named masked conservatively, whatever the masker could make of it.
   const given = SCHEME_PREFIX.exec(input);
+  const masked = given ? `${given[0]}${maskUnparsable(input.slice(given[0].length))}` : maskUnparsable(input);
   if (!given) {
     throw new InvalidInputError(`malformed database URL '${masked}': expected <scheme>://<user>:<password>@<host>:<port>/<database>`);
   }
@@ -459,7 +471,7 @@ export function parseDatabaseUrl(raw: string): DatabaseUrl {
     password: password || undefined,
     socketPath,
     raw: input,
-    masked,
+    masked: maskUrl(input),
   });
 }
 
@@ -525,7 +537,8 @@ export function parseTransportUrl(raw: string): TransportUrl {
     scheme = rest.slice(0, colon).toLowerCase();
     rest = rest.slice(colon + 1);
   }
-  if (!scheme) fail('no scheme (expected <transport>://<user>:<password>@<host>:<port>/<virtual host>)');
+  // oslo.messaging would take 'nova:pw@mq/' as a transport 'nova' with no host: a typo, refused.
+  if (!scheme || !rest.startsWith('//')) fail('no scheme (expected <transport>://<user>:<password>@<host>:<port>/<virtual host>)');
   let netloc = '';
   if (rest.startsWith('//')) {
     const end = rest.slice(2).search(/[/?#]/);
