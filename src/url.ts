@@ -156,9 +156,13 @@ function locate(s: string, start: number, grammar: Grammar, text: boolean): Outc
   if (!located.ok) return located;
   // An '@' in the path means the userinfo was not where the grammar put it (an unencoded '/' or
   // '?' before an '@' in a password, or a mistyped ':'): not a URL this can mask precisely.
+  // Likewise credentials after the host (`user:pass@` in the query): an unencoded '?' or '#' in a
+  // password of a multi-host URL puts the next host's userinfo there.
   const { tail, end } = located.value;
-  const path = s.slice(tail, Math.min(end, indexOrEnd(s, '?', tail)));
-  if (path.includes('@')) return { ok: false, problem: "an '@' after the host" };
+  const rest = s.slice(tail, end);
+  const path = rest.slice(0, indexOrEnd(rest, '?', 0));
+  const colon = rest.indexOf(':');
+  if (path.includes('@') || (colon >= 0 && colon < rest.lastIndexOf('@'))) return { ok: false, problem: "an '@' after the host" };
   return located;
 }
 
@@ -219,6 +223,10 @@ function indexOrEnd(s: string, what: string, from: number): number {
 /** The '@' that ends a password starting at `from`, or -1 when there is none. */
 function findUserInfoEnd(s: string, from: number, lineEnd: number, grammar: Grammar, text: boolean): number {
   for (let at = s.indexOf('@', from); at >= 0 && at < lineEnd; at = s.indexOf('@', at + 1)) {
+    // A host (or SQLAlchemy's '/' of a socket URL) must follow: an '@' followed by nothing, '?',
+    // ',', '#' or white space is taken as part of the password.
+    const next = s[at + 1];
+    if (at + 1 >= lineEnd || next === '?' || next === ',' || next === '#' || next === '@' || (text && TEXT_STOP.test(next as string))) continue;
     // What follows this '@' up to where a host must have ended: it must hold no other '@'.
     let i = at + 1;
     let clean = true;
@@ -339,6 +347,16 @@ export function maskUrl(url: string): string {
   return url.slice(0, start) + spliceMasked(url, located.value);
 }
 
+/**
+ * Whether the rest of the line after a URL's hosts (up to the next URL) holds what looks like more
+ * userinfo (`name:…@`): then a password held white space and an '@', and the URL went on there.
+ */
+function credentialsFollow(text: string, from: number, lineEnd: number): boolean {
+  const next = /[A-Za-z0-9_+.-]:\/\//.exec(text.slice(from, lineEnd));
+  const rest = text.slice(from, next ? from + next.index : lineEnd);
+  return /[A-Za-z0-9_.~%-]:.*@/s.test(rest);
+}
+
 // A scheme in free text: not preceded by a character that could belong to it.
 const TEXT_SCHEME = /(?<![A-Za-z0-9_+.-])([A-Za-z][A-Za-z0-9_+.-]*|\{scheme\}):\/\//g;
 
@@ -358,11 +376,11 @@ export function maskUrlsInText(text: string): string {
     const located = locate(text, start, isTransportGrammar(m[1] as string) ? 'transport' : 'sqlalchemy', true);
     let end: number;
     let masked: string;
-    if (located.ok) {
+    const lineEnd = indexOrEnd(text, '\n', start);
+    if (located.ok && !credentialsFollow(text, located.value.tail, lineEnd)) {
       end = located.value.end;
       masked = spliceMasked(text, located.value);
     } else {
-      const lineEnd = indexOrEnd(text, '\n', start);
       const at = text.lastIndexOf('@', lineEnd - 1);
       end = at >= start ? tailEndInText(text, at, lineEnd) : tailEndInText(text, start, lineEnd);
       masked = maskUnparsable(text.slice(start, end));
