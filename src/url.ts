@@ -137,7 +137,6 @@ interface Located {
 
 type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
 
-const isSpace = (c: string | undefined): boolean => c !== undefined && /\s/.test(c);
 // In free text a URL's host or path ends at white space, a quote or closing punctuation.
 const TEXT_STOP = /[\s'"<>()[\]{}|\\^`]/;
 
@@ -178,7 +177,6 @@ function locateEntries(s: string, start: number, grammar: Grammar, text: boolean
       if (c === ':' || c === '/' || (grammar === 'transport' && (c === ',' || c === '?' || c === '#')) || (text && TEXT_STOP.test(c))) break;
       runEnd++;
     }
-    let entryStart = pos;
     let userEnd = pos;
     let password: LocatedEntry['password'];
     let hasUserInfo = false;
@@ -201,11 +199,10 @@ function locateEntries(s: string, start: number, grammar: Grammar, text: boolean
         hostStart = at + 1;
       }
     }
-    if (!hasUserInfo) entryStart = pos;
     const hostPort = readHostPort(s, hostStart, lineEnd, grammar, text);
     if (!hostPort.ok) return hostPort;
     const { host, port, end } = hostPort.value;
-    entries.push({ userStart: entryStart, userEnd, password, hasUserInfo, hostStart, hostEnd: end, host, port });
+    entries.push({ userStart: pos, userEnd, password, hasUserInfo, hostStart, hostEnd: end, host, port });
     if (grammar === 'transport' && s[end] === ',') {
       pos = end + 1;
       continue;
@@ -232,7 +229,7 @@ function findUserInfoEnd(s: string, from: number, lineEnd: number, grammar: Gram
     let clean = true;
     while (i < lineEnd) {
       const c = s[i] as string;
-      if (c === '?' || (grammar === 'transport' && c === ',') || (text && (isSpace(c) || TEXT_STOP.test(c)))) break;
+      if (c === '?' || (grammar === 'transport' && c === ',') || (text && TEXT_STOP.test(c))) break;
       if (c === '@') {
         clean = false;
         break;
@@ -396,7 +393,6 @@ export function maskUrlsInText(text: string): string {
 // Database URLs
 
 interface DatabaseParts {
-  readonly scheme: string;
   readonly entry: LocatedEntry;
   /** The database's span in the string (after the '/'), when there is a '/'. */
   readonly database: { readonly start: number; readonly end: number } | undefined;
@@ -414,7 +410,7 @@ function locateDatabaseUrl(input: string): Outcome<DatabaseParts> {
   const q = indexOrEnd(input, '?', tail);
   const database = input[tail] === '/' ? { start: tail + 1, end: q } : undefined;
   const query = q < input.length ? input.slice(q + 1) : undefined;
-  return { ok: true, value: { scheme: scheme[1] as string, entry, database, query } };
+  return { ok: true, value: { entry, database, query } };
 }
 
 /** `urllib.parse.parse_qsl(query)` as SQLAlchemy calls it: '&' separates, blank values are dropped. */

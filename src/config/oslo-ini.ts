@@ -100,13 +100,14 @@ export function normalizeSectionName(section: string): string {
   return section === 'DEFAULT' ? section : section.toLowerCase();
 }
 
-interface Assignment {
+/** One assignment in a file: the value as written (continuation lines joined) and its line. */
+export interface OsloIniAssignment {
   readonly value: string;
   readonly line: number;
 }
 
 /** One file's sections as `ConfigParser` builds them: normalized section → key → every assignment. */
-type ParsedFile = Map<string, Map<string, Assignment[]>>;
+export type OsloIniSections = Map<string, Map<string, OsloIniAssignment[]>>;
 
 // A key is named in a message only when it looks like one: a stray line of a password is not.
 function describeKey(key: string): string {
@@ -155,9 +156,9 @@ function readError(file: string, cause: unknown, what = 'config file'): ConfigFi
  * Parses one file's text as `BaseParser.parse` (iniparser.py) and `ConfigParser` (cfg.py) do.
  * Exported for tests and for callers that hold the text already.
  */
-export function parseOsloIni(file: string, text: string): ParsedFile {
-  const sections: ParsedFile = new Map();
-  let section: Map<string, Assignment[]> | undefined;
+export function parseOsloIni(file: string, text: string): OsloIniSections {
+  const sections: OsloIniSections = new Map();
+  let section: Map<string, OsloIniAssignment[]> | undefined;
   let key: string | undefined;
   let keyLine = 0;
   let value: string[] = [];
@@ -269,7 +270,7 @@ export function configDirFiles(dir: string): string[] {
 
 interface StoredFile {
   readonly file: string;
-  readonly sections: ParsedFile;
+  readonly sections: OsloIniSections;
 }
 
 // string.Template as oslo configures it (cfg.py `class Template`: idpattern `[_a-z][\._a-z0-9]*`,
@@ -393,6 +394,9 @@ export function readConfigSources(sources: readonly ConfigSource[], options: Rea
  * Reads `--config-file` paths in order, then the `*.conf` files of each `--config-dir` in sorted
  * order (oslo's order when the files come first on the command line, and its order for the
  * default files and directories). Use {@link readConfigSources} for any other command-line order.
+ *
+ * @param paths `--config-file` values, in order.
+ * @param dirs `--config-dir` values, in order. @default []
  *
  * @throws {ConfigFileError} as {@link readConfigSources}.
  */
