@@ -1,5 +1,5 @@
 import { query, tableNames, waitForStderr } from './helpers/sql.js';
-import { lineLockName } from '../src/migrate/migrator.js';
+import { lineLockName } from '../src/migrate/lock.js';
 // The line lock as an operator meets it: a bounded wait (`--lock-timeout`) that names who holds the
 // lock, and a waiting runner that goes ahead as soon as the holder lets go.
 import test from 'ava';

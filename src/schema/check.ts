@@ -6,13 +6,15 @@ import type { ConnectionRegistry } from '../db/registry.js';
 import { isMissingTable } from '../db/translate-error.js';
 import { InvalidInputError } from '../errors.js';
 import type { MigrationLine } from '../migrate/lines.js';
-import { type LineStatus, type LineTarget, lineStatus, syncLine } from '../migrate/migrator.js';
+import { lineStatus, syncLine } from '../migrate/migrator.js';
+import type { LineStatus } from '../migrate/plan.js';
+import type { LineTarget } from '../migrate/target.js';
 import type { LineId } from '../migrate/types.js';
 import { type DatabaseUrl, maskUrl } from '../url.js';
 import { type SchemaShape, shapeFromDatabase, shapeFromModels } from './artefacts.js';
 import { type DriftReport, diffSchemas } from './drift.js';
 import { type DeclaredSchema, HEAD_MODELS, PLANNED_REMOVALS, type PlannedRemoval } from './models.js';
-import { type CheckResult, type CheckStatus, dialectLabel, exitCodeOf } from './report.js';
+import { type CheckResult, type CheckStatus, dialectLabel, exitCodeOf } from '../report/checks.js';
 import { serverIdentity, withScratchDatabase } from './scratch.js';
 
 export interface SchemaCheckOptions {

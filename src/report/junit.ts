@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { create } from 'xmlbuilder2';
 import { maskUrlsInText } from '../url.js';
-import { type CheckResult, tally } from './report.js';
+import { type CheckResult, tally } from './checks.js';
 
 // XML 1.0 cannot carry most control characters, even escaped: a driver message with one would make
 // the whole report unreadable to the CI system.
