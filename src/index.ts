@@ -82,7 +82,8 @@ export {
 } from './schema/models.js';
 export { type SchemaShape, shapeFromDatabase, shapeFromModels } from './schema/artefacts.js';
 export { type AllowedItem, type DriftItem, type DriftReport, diffSchemas } from './schema/drift.js';
-export { checkSchema, type DatabaseFindings, type SchemaCheckOptions, type SchemaCheckReport } from './schema/check.js';
+export { checkSchema, type SchemaCheckOptions, type SchemaCheckReport } from './schema/check.js';
+export type { DatabaseFindings } from './schema/check-recorder.js';
 export { type CheckResult, type CheckStatus, CheckExit, exitCodeOf } from './report/checks.js';
 export { junitXml, writeJunit } from './report/junit.js';
 export { withScratchDatabase, type ScratchDatabase } from './schema/scratch.js';

@@ -50,7 +50,8 @@ export async function withLineLock<T>(target: LineTarget, handle: DatabaseHandle
       delay = Math.min(1000, Math.round(delay * 1.6));
     }
     try {
-      return await work({ stillHeld: () => dialect.holdsLock(session, name) });
+      // A session that cannot answer has dropped, and its lock with it.
+      return await work({ stillHeld: () => dialect.holdsLock(session, name).catch(() => false) });
     } finally {
       await dialect.unlock(session, name).catch(() => undefined);
     }

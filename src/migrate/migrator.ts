@@ -12,6 +12,7 @@
 // this over composing lock, transaction and migration on one connection by hand (kysely's way)
 // because it keeps every guarantee with Umzug doing real work, not serving as a loop.
 import type { DatabaseHandle } from '../db/registry.js';
+import { translateDriverError } from '../db/translate-error.js';
 import { InvalidInputError } from '../errors.js';
 import { migrationFailure, migrationStep } from './apply.js';
 import { captureStatements, type StatementListener } from './capture.js';
@@ -83,8 +84,9 @@ export async function syncLine(target: LineTarget, version?: string, options: Sy
         const applied = (await umzug.up()).map((m) => m.name);
         return { from: plan.current, to: applied.at(-1) ?? plan.current, applied };
       } catch (error) {
-        // Umzug wraps what a migration's `up` throws; ours is already complete (apply.ts).
-        throw error instanceof MigrationError ? error.cause : error;
+        // Umzug wraps what a migration's `up` throws, and ours is already complete (apply.ts); the
+        // rest (the storage reading the ledger) is a driver error, translated here once.
+        throw error instanceof MigrationError ? error.cause : translateDriverError(error, target.url.masked);
       } finally {
         // Only a failure between `up` and `logMigration` could leave one: never commit it.
         for (const transaction of run.openTransactions.values()) await transaction.rollback().catch(() => undefined);
