@@ -34,7 +34,7 @@ export async function previewOne(rt: Runtime, target: LineTarget, version: strin
   else printScript(rt, preview);
 }
 
-/** The preview of every cell (cell0 first), one rehearsal per server and version shared by the cells. */
+/** The preview of every mapped cell, printed; exit as the first cell that could not be previewed. */
 export async function previewCells(rt: Runtime, cells: readonly CellMapping[], options: FanOutOptions, version: string | undefined): Promise<void> {
   const outcomes = await previewEveryCell(cells, options, version);
   if (rt.output.json) {

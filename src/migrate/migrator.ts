@@ -8,9 +8,14 @@
 // after the row is written, so a migration and its row still commit together; on MariaDB the
 // started-marker is written before `up` as always. What Umzug does not do, cellsdb does around it:
 // the lock (Umzug's FileLocker is per host; ours is the database's, held on a dedicated session and
-// re-checked before each migration) and no down migrations (`unlogMigration` refuses). We chose
-// this over composing lock, transaction and migration on one connection by hand (kysely's way)
-// because it keeps every guarantee with Umzug doing real work, not serving as a loop.
+// re-checked before each migration) and no down migrations (`unlogMigration` refuses).
+//
+// Why Umzug through its storage contract rather than lock, transaction and migration composed by
+// hand on one pinned connection (kysely's way): the stack includes Umzug, and this way keeps every
+// guarantee of the README's "Safety" section with Umzug doing what it is built for (running the
+// list in order, recording each step through its storage, reporting progress) instead of a loop
+// around our own code. The lock stays on its own session: a PostgreSQL advisory lock belongs to the
+// session, and a migration's rollback must not touch it.
 import type { DatabaseHandle } from '../db/registry.js';
 import { translateDriverError } from '../db/translate-error.js';
 import { InvalidInputError } from '../errors.js';
