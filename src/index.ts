@@ -84,7 +84,7 @@ export { type SchemaShape, shapeFromDatabase, shapeFromModels } from './schema/a
 export { type AllowedItem, type DriftItem, type DriftReport, diffSchemas } from './schema/drift.js';
 export { checkSchema, type SchemaCheckOptions, type SchemaCheckReport } from './schema/check.js';
 export type { DatabaseFindings } from './schema/check-recorder.js';
-export { type CheckResult, type CheckStatus, CheckExit, exitCodeOf } from './report/checks.js';
+export { type CheckResult, type CheckStatus, CheckExit, dialectLabel, exitCodeOf, tally } from './report/checks.js';
 export { junitXml, writeJunit } from './report/junit.js';
 export { withScratchDatabase, type ScratchDatabase } from './schema/scratch.js';
 export { describeRules, type LintOptions, type LintReport, lintMigrations } from './schema/lint/engine.js';
