@@ -1,13 +1,12 @@
-// `api_db sync --dry-run` and `db sync --dry-run`: the SQL each pending migration would send,
-// rehearsed on a scratch database, printed as a commented script (or JSON). Nothing is written to
-// the databases previewed.
+// `api_db sync --dry-run` and `db sync --dry-run`, rendered: the SQL each pending migration would
+// send (src/migrate/preview.ts rehearses it on a scratch database), printed as a commented script
+// (or JSON). Nothing is written to the databases previewed.
 import type { CellMapping } from '../cells/mappings.js';
 import { cellLabel } from '../cells/mappings.js';
-import { cellDatabaseUrl, type CellOutcome, scatterGather } from '../cells/targeting.js';
-import type { FanOutOptions } from '../cells/fan-out.js';
+import { type FanOutOptions, previewCells as previewEveryCell } from '../cells/fan-out.js';
 import { CellsdbError } from '../errors.js';
-import type { LineTarget } from '../migrate/migrator.js';
-import { type LinePreview, type PreviewCache, previewLine } from '../schema/preview.js';
+import { type LinePreview, previewLine } from '../migrate/preview.js';
+import type { LineTarget } from '../migrate/target.js';
 import { maskUrl } from '../url.js';
 import type { Runtime } from './runtime.js';
 
@@ -35,15 +34,9 @@ export async function previewOne(rt: Runtime, target: LineTarget, version: strin
   else printScript(rt, preview);
 }
 
-/** The preview of every cell (cell0 first), one rehearsal per server and version shared by the cells. */
+/** The preview of every mapped cell, printed; exit as the first cell that could not be previewed. */
 export async function previewCells(rt: Runtime, cells: readonly CellMapping[], options: FanOutOptions, version: string | undefined): Promise<void> {
-  const cache: PreviewCache = new Map();
-  const outcomes: Array<CellOutcome<LinePreview>> = await scatterGather(
-    cells,
-    (cell) =>
-      previewLine({ registry: options.registry, url: cellDatabaseUrl(cell), line: options.line, label: `cell '${cellLabel(cell)}'`, config: options.config }, version, { cache, onLeftBehind: (text) => rt.output.notice(text) }),
-    { concurrency: options.concurrency ?? 4 },
-  );
+  const outcomes = await previewEveryCell(cells, options, version, { onLeftBehind: (text) => rt.output.notice(text) });
   if (rt.output.json) {
     rt.output.data(outcomes.map((o) => ({ cell: o.cell.name, uuid: o.cell.uuid, ...(o.ok ? asJson(o.value) : { error: o.error.message }) })));
   } else {

@@ -2,11 +2,13 @@ import { relative } from 'node:path';
 import type { Config } from '../../config.js';
 import { CellsdbError, MigrationFailedError } from '../../errors.js';
 import { listMigrationFiles, type MigrationFile, type MigrationLine } from '../../migrate/lines.js';
-import { type CapturedStatement, syncLine } from '../../migrate/migrator.js';
+import type { CapturedStatement } from '../../migrate/capture.js';
+import { syncLine } from '../../migrate/migrator.js';
 import type { Dialect, DatabaseUrl } from '../../url.js';
-import { type CheckResult, dialectLabel, exitCodeOf } from '../report.js';
+import { type CheckResult, dialectLabel, exitCodeOf } from '../../report/checks.js';
 import { serverIdentity, withScratchDatabase } from '../../db/scratch.js';
-import { parseStatement, splitStatements } from '../sql.js';
+import { splitStatements } from '../../sql/tokenizer.js';
+import { parseStatement } from './parse.js';
 import { migrationSourceText, readDirectives } from './directives.js';
 import { DEFAULT_LINT_POLICY, type LintPolicy, linePolicy } from './policy.js';
 import type { DialectProbe, ProbeInput, ProbeOutcome } from './probe.js';
@@ -101,8 +103,8 @@ async function lintLineOn(server: DatabaseUrl, subjectDialect: string, line: Mig
   for (const f of captured.ran) {
     const list: Array<{ sql: string; input: ProbeInput; index: number }> = [];
     for (const c of captured.statements.get(f.name) ?? []) {
-      for (const sql of splitStatements(c.sql)) {
-        const input: ProbeInput = { sql, bind: c.bind, parsed: parseStatement(sql) };
+      for (const sql of splitStatements(c.sql, dialect)) {
+        const input: ProbeInput = { sql, bind: c.bind, parsed: parseStatement(sql, dialect) };
         list.push({ sql, input, index: inputs.length });
         inputs.push(input);
       }

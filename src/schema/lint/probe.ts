@@ -1,6 +1,6 @@
 import type { SessionConnection } from '../../db/dialect.js';
 import type { Dialect } from '../../url.js';
-import type { ParsedStatement } from '../sql.js';
+import type { ParsedStatement } from './parse.js';
 import type { ProbeFacts } from './types.js';
 
 /** A statement to replay, as a migration sent it. */

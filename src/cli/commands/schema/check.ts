@@ -1,8 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { InvalidInputError } from '../../../errors.js';
 import { checkSchema, type SchemaCheckReport } from '../../../schema/check.js';
-import { writeJunit } from '../../../schema/junit.js';
-import { tally } from '../../../schema/report.js';
+import { writeJunit } from '../../../report/junit.js';
+import { tally } from '../../../report/checks.js';
 import { asCheckCommand, countsLine, junitTarget, scratchServers, urlOption, wrap } from '../../check-support.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
 import { lineFor } from '../line-commands.js';

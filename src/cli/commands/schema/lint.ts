@@ -1,8 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { InvalidInputError } from '../../../errors.js';
-import { writeJunit } from '../../../schema/junit.js';
+import { writeJunit } from '../../../report/junit.js';
 import { describeRules, type LintReport, lintMigrations } from '../../../schema/lint/engine.js';
-import { dialectLabel, tally } from '../../../schema/report.js';
+import { dialectLabel, tally } from '../../../report/checks.js';
 import { asCheckCommand, countsLine, junitTarget, scratchServers, wrap, wrapPath } from '../../check-support.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
 import { lineFor } from '../line-commands.js';
