@@ -6,6 +6,7 @@
  */
 export {
   type Config,
+  ConfigFileError,
   type ConfigFileValues,
   type ConfigInput,
   DEFAULTS,
@@ -41,25 +42,38 @@ export {
   ServiceNotFoundError,
 } from './errors.js';
 export { type DatabaseUrl, type Dialect, maskUrl, maskUrlsInText, parseDatabaseUrl, withDatabase } from './url.js';
-export type { DialectAdapter, PoolOptions, SessionConnection, StatementTimeouts, TableInfo } from './db/dialect.js';
+export type {
+  DialectAdapter,
+  DialectConnection,
+  DialectInfo,
+  DialectIntrospection,
+  DialectLocking,
+  DialectSql,
+  PoolOptions,
+  SessionConnection,
+  StatementTimeouts,
+  TableInfo,
+} from './db/dialect.js';
 export { dialectFor } from './db/dialects.js';
 export { ConnectionRegistry, type DatabaseHandle } from './db/registry.js';
 export { type EmbeddedOptions, type EmbeddedServer, startEmbeddedPostgres } from './db/embedded.js';
 export { LINES, type MigrationFile, type MigrationLine, lineFromDirectory, listMigrationFiles } from './migrate/lines.js';
+export type { LineTarget, MigratorEvent } from './migrate/target.js';
 export {
-  type CapturedStatement,
   type LedgerProblem,
   type LineStatus,
-  type LineTarget,
   type MigrationState,
-  type MigratorEvent,
-  type SyncOptions,
-  type SyncResult,
+  type PlanAim,
+  type SyncPlan,
+  decidePlan,
   ledgerProblems,
-  lineStatus,
-  markMigration,
-  syncLine,
-} from './migrate/migrator.js';
+  planAim,
+  planRefusal,
+  readPlan,
+} from './migrate/plan.js';
+export { type SyncOptions, type SyncResult, lineStatus, markMigration, syncLine } from './migrate/migrator.js';
+export type { CapturedStatement, StatementListener } from './migrate/capture.js';
+export { type LinePreview, type PreviewCache, type PreviewedMigration, type PreviewOptions, previewLine } from './migrate/preview.js';
 export type { LineId, MigrationContext, MigrationModule } from './migrate/types.js';
 export {
   CELL0_UUID,
@@ -84,7 +98,7 @@ export {
   type DiscoveredHosts,
   type InstanceVerdict,
 } from './cells/cell-v2.js';
-export { type FanOutOptions, selectCells, statusOfCells, syncCells } from './cells/fan-out.js';
+export { type FanOutOptions, previewCells, selectCells, statusOfCells, syncCells } from './cells/fan-out.js';
 export {
   DEFAULT_BATCH_TARGET_MS,
   DEFAULT_YIELD_BATCH_MS,
@@ -119,11 +133,11 @@ export {
 } from './schema/models.js';
 export { type SchemaShape, shapeFromDatabase, shapeFromModels } from './schema/artefacts.js';
 export { type AllowedItem, type DriftItem, type DriftReport, diffSchemas } from './schema/drift.js';
-export { checkSchema, type DatabaseFindings, type SchemaCheckOptions, type SchemaCheckReport } from './schema/check.js';
-export { type CheckResult, type CheckStatus, CheckExit, dialectLabel, exitCodeOf, tally } from './schema/report.js';
-export { junitXml, writeJunit } from './schema/junit.js';
-export { type LinePreview, type PreviewCache, type PreviewedMigration, type PreviewOptions, previewLine } from './schema/preview.js';
-export { distinctServers, withScratchDatabase, type ScratchDatabase } from './schema/scratch.js';
+export { checkSchema, type SchemaCheckOptions, type SchemaCheckReport } from './schema/check.js';
+export type { DatabaseFindings } from './schema/check-recorder.js';
+export { type CheckResult, type CheckStatus, CheckExit, dialectLabel, exitCodeOf, tally } from './report/checks.js';
+export { junitXml, writeJunit } from './report/junit.js';
+export { distinctServers, withScratchDatabase, type ScratchDatabase, type ScratchOptions } from './db/scratch.js';
 export { describeRules, type LintOptions, type LintReport, lintMigrations } from './schema/lint/engine.js';
 export { type AllowedHazard, DEFAULT_LINT_POLICY, type LintPolicy } from './schema/lint/policy.js';
 export type { Finding as LintFinding, LintRule } from './schema/lint/types.js';

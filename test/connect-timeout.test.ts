@@ -9,7 +9,7 @@ import { createServer, type Socket } from 'node:net';
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { ConnectionRegistry } from '../src/db/registry.js';
 import { DatabaseConnectionError } from '../src/errors.js';
-import { withScratchDatabase } from '../src/schema/scratch.js';
+import { withScratchDatabase } from '../src/db/scratch.js';
 import { type Dialect, parseDatabaseUrl } from '../src/url.js';
 import { runCli } from './helpers/cli.js';
 

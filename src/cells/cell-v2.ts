@@ -1,4 +1,5 @@
 import { QueryTypes } from 'sequelize';
+import type { DialectSql } from '../db/dialect.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { CellsdbError, InvalidInputError } from '../errors.js';
 import { type DatabaseUrl, databaseIdentity, maskUrl, parseDatabaseUrl, withDatabase } from '../url.js';
@@ -194,7 +195,7 @@ export interface DiscoverOptions {
  * Safe to run twice at once: the unique host mapping decides, and a lost race is not an error.
  */
 export async function discoverHosts(
-  api: DatabaseHandle,
+  api: DatabaseHandle<DialectSql>,
   registry: ConnectionRegistry,
   serviceGroup: ServiceGroupApi,
   options: DiscoverOptions = {},

@@ -2,7 +2,10 @@ import type { Config } from '../config/index.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { InvalidInputError } from '../errors.js';
 import type { MigrationLine } from '../migrate/lines.js';
-import { type LineStatus, type LineTarget, type MigratorEvent, type SyncResult, lineStatus, syncLine } from '../migrate/migrator.js';
+import { lineStatus, type SyncResult, syncLine } from '../migrate/migrator.js';
+import type { LineStatus } from '../migrate/plan.js';
+import { type LinePreview, type PreviewCache, type PreviewOptions, previewLine } from '../migrate/preview.js';
+import type { LineTarget, MigratorEvent } from '../migrate/target.js';
 import { CELL0_UUID, type CellMapping, cellLabel, MappingStore } from './mappings.js';
 import { type CellOutcome, cellDatabaseUrl, scatterGather } from './targeting.js';
 
@@ -59,4 +62,18 @@ export function syncCells(cells: readonly CellMapping[], options: FanOutOptions,
 /** `db version` / `db status` across cells. */
 export function statusOfCells(cells: readonly CellMapping[], options: FanOutOptions): Promise<CellOutcome<LineStatus>[]> {
   return cell0First(cells, options.concurrency, (cell) => lineStatus(cellTarget(cell, options)));
+}
+
+/**
+ * `db sync --dry-run` across cells: each cell's preview (read-only), with one rehearsal per server
+ * and version shared by the cells that need the same one.
+ */
+export function previewCells(
+  cells: readonly CellMapping[],
+  options: FanOutOptions,
+  version?: string,
+  { onLeftBehind }: Pick<PreviewOptions, 'onLeftBehind'> = {},
+): Promise<CellOutcome<LinePreview>[]> {
+  const cache: PreviewCache = new Map();
+  return scatterGather(cells, (cell) => previewLine(cellTarget(cell, options), version, { cache, onLeftBehind }), { concurrency: options.concurrency });
 }

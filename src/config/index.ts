@@ -6,11 +6,11 @@ import { resolve } from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import { type DatabaseUrl, parseDatabaseUrl } from '../url.js';
 import { DEFAULTS, embeddedDataDir } from './defaults.js';
-import { type ConfigFileValues, readConfigFiles } from './file.js';
+import { ConfigFileError, type ConfigFileValues, readConfigFiles } from './oslo-ini.js';
 import { ENVIRONMENT_ONLY, GLOBAL_OPTIONS, type GlobalFlag, type GlobalFlags, type GlobalOption } from './options.js';
 
 export { DEFAULTS, embeddedDataDir } from './defaults.js';
-export { type ConfigFileValues, readConfigFiles } from './file.js';
+export { ConfigFileError, type ConfigFileValues, readConfigFiles } from './oslo-ini.js';
 export { ENVIRONMENT_ONLY, envNameOf, GLOBAL_OPTIONS, type GlobalFlag, type GlobalFlags, type GlobalOption, type OptionType } from './options.js';
 
 /** Where a setting came from, for messages and `--debug`. */
@@ -115,7 +115,8 @@ class Resolver {
     const fromEnv = fromEnvironment(this.env, spec.env);
     if (fromEnv) return fromEnv;
     const fromFile = spec.file ? this.files.get(spec.file.section, spec.file.key) : undefined;
-    if (fromFile !== undefined) return { value: fromFile, name: `[${spec.file?.section}] ${spec.file?.key}`, source: 'config file' };
+    // `connection =` leaves the setting unset, as it always has here (oslo would give '').
+    if (fromFile !== undefined && !isBlank(fromFile)) return { value: fromFile, name: `[${spec.file?.section}] ${spec.file?.key}`, source: 'config file' };
     return undefined;
   }
 
@@ -180,6 +181,21 @@ function configFilesOf(flags: GlobalFlags, env: Environment): string[] {
   return fromEnv ? [String(fromEnv.value)] : [];
 }
 
+/**
+ * The config files, read as oslo.config reads them (later files win). A file that cannot be read
+ * keeps the one-line message operators know (`cannot read config file 'PATH': ENOENT`); a malformed
+ * one says `PATH:LINE: what is wrong`, never the line itself.
+ */
+function readFiles(paths: readonly string[]): ConfigFileValues {
+  try {
+    return readConfigFiles(paths);
+  } catch (error) {
+    const code = error instanceof ConfigFileError && error.line === undefined ? (error.cause as NodeJS.ErrnoException | undefined)?.code : undefined;
+    if (error instanceof ConfigFileError && code) throw new InvalidInputError(`cannot read config file '${error.file}': ${code}`, { cause: error });
+    throw error;
+  }
+}
+
 function environmentPort(env: Environment): number {
   const name = ENV.embeddedPort;
   const raw = env[name];
@@ -200,7 +216,7 @@ export function resolveConfig(input: ConfigInput = {}): Config {
   const flags = input.flags ?? {};
   const env = input.env ?? {};
   const configFiles = configFilesOf(flags, env);
-  const r = new Resolver(flags, env, readConfigFiles(configFiles));
+  const r = new Resolver(flags, env, readFiles(configFiles));
 
   const embedded = r.boolean('embedded');
   if (embedded) {

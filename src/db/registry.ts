@@ -5,10 +5,13 @@ import type { DialectAdapter, PoolOptions, SessionConnection } from './dialect.j
 import { dialectFor } from './dialects.js';
 import { translateDriverError } from './translate-error.js';
 
-/** A pooled handle on one database: the Sequelize instance, its dialect module and its masked URL. */
-export interface DatabaseHandle {
+/**
+ * A pooled handle on one database: the Sequelize instance, its dialect module and its masked URL.
+ * A consumer that needs one part of the dialect says so: `DatabaseHandle<DialectSql>`.
+ */
+export interface DatabaseHandle<Parts = DialectAdapter> {
   readonly sequelize: Sequelize;
-  readonly dialect: DialectAdapter;
+  readonly dialect: Parts;
   readonly url: DatabaseUrl;
   /** Runs `work`, translating any driver error into ours with this database's masked URL. */
   run<T>(work: (sequelize: Sequelize) => Promise<T>): Promise<T>;

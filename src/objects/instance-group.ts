@@ -1,6 +1,7 @@
 import { QueryTypes, type Sequelize, Transaction } from 'sequelize';
 import type { CellMapping } from '../cells/mappings.js';
 import { cellLabel } from '../cells/mappings.js';
+import type { DialectSql } from '../db/dialect.js';
 import type { DatabaseHandle } from '../db/registry.js';
 import { isMissingTable } from '../db/translate-error.js';
 import { CellsdbError, GroupStillInCellError } from '../errors.js';
@@ -8,7 +9,7 @@ import { type FieldSpec, loadObject, VersionedObject } from './base.js';
 
 /** Where instance groups may be: the API database, and the cells not yet fully moved. */
 export interface GroupContext {
-  readonly api: DatabaseHandle;
+  readonly api: DatabaseHandle<DialectSql>;
   readonly cells: ReadonlyArray<{ readonly cell: CellMapping; readonly db: DatabaseHandle }>;
 }
 
@@ -41,12 +42,12 @@ interface GroupRow {
   name: string | null;
 }
 
-async function rows<T extends object>(db: DatabaseHandle, sql: string, replacements: Record<string, unknown>, transaction?: Transaction): Promise<T[]> {
+async function rows<T extends object>(db: DatabaseHandle<unknown>, sql: string, replacements: Record<string, unknown>, transaction?: Transaction): Promise<T[]> {
   return db.run((s) => s.query<T>(sql, { replacements, type: QueryTypes.SELECT, transaction }));
 }
 
 /** Loads groups with their policies and members from one database ('api': no soft-delete columns). */
-async function loadGroups(db: DatabaseHandle, where: 'api' | 'cell', filter: string, replacements: Record<string, unknown>): Promise<InstanceGroup[]> {
+async function loadGroups(db: DatabaseHandle<unknown>, where: 'api' | 'cell', filter: string, replacements: Record<string, unknown>): Promise<InstanceGroup[]> {
   const live = where === 'cell' ? ' AND deleted = 0' : '';
   const groups = await rows<GroupRow>(db, `SELECT id, uuid, user_id, project_id, name FROM instance_groups WHERE ${filter}${live} ORDER BY id`, replacements);
   if (groups.length === 0) return [];

@@ -7,7 +7,7 @@ import type { StatementTimeouts } from '../db/dialect.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { isMissingTable } from '../db/translate-error.js';
 import type { MigrationLine } from '../migrate/lines.js';
-import { type LineStatus, lineStatus } from '../migrate/migrator.js';
+import { type PlanAim, readPlan, type SyncPlan } from '../migrate/plan.js';
 import type { LineId } from '../migrate/types.js';
 import type { Mover, MoverContext } from '../movers/types.js';
 import type { ServiceGroupApi } from '../servicegroup/api.js';
@@ -37,8 +37,9 @@ export interface UpgradeCheckOptions {
 export interface CellFacts {
   readonly cell: CellMapping;
   readonly error?: string;
-  readonly status?: LineStatus;
-  readonly statusError?: string;
+  /** The cell line's sync plan in this cell, towards the cell version asked for. */
+  readonly plan?: SyncPlan;
+  readonly planError?: string;
   /** Compute hosts of the cell (its live compute nodes' hosts); cell0 has none. */
   readonly computeHosts?: readonly string[];
   readonly computeHostsError?: string;
@@ -50,7 +51,8 @@ export interface CellFacts {
 export interface UpgradeFacts {
   readonly cells: readonly CellMapping[];
   readonly hostMappings: readonly HostMapping[];
-  readonly apiStatus: LineStatus;
+  /** The API line's sync plan, towards the API version asked for. */
+  readonly apiPlan: SyncPlan;
   readonly perCell: readonly CellFacts[];
 }
 
@@ -79,7 +81,13 @@ async function moverFacts(options: UpgradeCheckOptions, ctx: MoverContext): Prom
   return out;
 }
 
-async function cellFacts(options: UpgradeCheckOptions, cell: CellMapping): Promise<CellFacts> {
+/** The version each line is checked against, resolved before anything is read. */
+export interface UpgradeAims {
+  readonly api: PlanAim;
+  readonly cell: PlanAim;
+}
+
+async function cellFacts(options: UpgradeCheckOptions, aims: UpgradeAims, cell: CellMapping): Promise<CellFacts> {
   let handle: DatabaseHandle;
   try {
     cellDatabaseUrl(cell);
@@ -88,11 +96,11 @@ async function cellFacts(options: UpgradeCheckOptions, cell: CellMapping): Promi
   } catch (error) {
     return { cell, error: (error as Error).message, movers: [] };
   }
-  const facts: { status?: LineStatus; statusError?: string; computeHosts?: string[]; computeHostsError?: string } = {};
+  const facts: { plan?: SyncPlan; planError?: string; computeHosts?: string[]; computeHostsError?: string } = {};
   try {
-    facts.status = await lineStatus({ registry: options.registry, url: handle.url, line: options.lines.cell, label: `cell '${cellLabel(cell)}'`, config: options.config });
+    facts.plan = await readPlan({ registry: options.registry, url: handle.url, line: options.lines.cell, label: `cell '${cellLabel(cell)}'`, config: options.config }, aims.cell);
   } catch (error) {
-    facts.statusError = (error as Error).message;
+    facts.planError = (error as Error).message;
   }
   if (cell.uuid !== CELL0_UUID) {
     try {
@@ -108,9 +116,9 @@ async function cellFacts(options: UpgradeCheckOptions, cell: CellMapping): Promi
 }
 
 /** Reads the API database and every mapped cell, `concurrency` cells at a time. Read-only. */
-export async function gatherUpgradeFacts(options: UpgradeCheckOptions): Promise<UpgradeFacts> {
+export async function gatherUpgradeFacts(options: UpgradeCheckOptions, aims: UpgradeAims): Promise<UpgradeFacts> {
   const store = new MappingStore(options.api.sequelize);
-  const apiStatus = await lineStatus({ registry: options.registry, url: options.apiUrl, line: options.lines.api, label: 'API database', config: options.config });
+  const apiPlan = await readPlan({ registry: options.registry, url: options.apiUrl, line: options.lines.api, label: 'API database', config: options.config }, aims.api);
   let cells: CellMapping[] = [];
   let hostMappings: HostMapping[] = [];
   try {
@@ -121,6 +129,6 @@ export async function gatherUpgradeFacts(options: UpgradeCheckOptions): Promise<
     if (!isMissingTable(error)) throw error;
   }
   const limit = pLimit(Math.max(1, options.concurrency ?? DEFAULTS.concurrency));
-  const perCell = await Promise.all(cells.map((cell) => limit(() => cellFacts(options, cell))));
-  return { cells, hostMappings, apiStatus, perCell };
+  const perCell = await Promise.all(cells.map((cell) => limit(() => cellFacts(options, aims, cell))));
+  return { cells, hostMappings, apiPlan, perCell };
 }
