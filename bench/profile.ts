@@ -92,7 +92,7 @@ export async function profileMovers(
         batchSize: batching.batchSize,
         batchTargetMs: batching.batchMs,
         concurrency: batching.concurrency ?? 4,
-        timeouts: { lockTimeoutMs: 5000, statementTimeoutMs: 600_000 },
+        timeouts: { lockWaitMs: 5000, statementTimeoutMs: 600_000 },
         events: {
           batch: (e) => {
             // Every batch's time, the empty last one included: its statements are counted too.

@@ -1,21 +1,59 @@
 /**
- * cellsdb's library API: what the CLI itself uses, for other tools to build on.
+ * cellsdb's library API: everything the CLI uses, for other tools to build on. The CLI
+ * (`src/cli/main.ts`, the package's `bin`) imports only this module; importing it loads no
+ * argument parser and no command.
  * @packageDocumentation
  */
-export { type Config, type ConfigInput, ENV, requireApiDb, requireCellDb, resolveConfig } from './config.js';
+export {
+  type Config,
+  ConfigFileError,
+  type ConfigFileValues,
+  type ConfigInput,
+  DEFAULTS,
+  embeddedDataDir,
+  ENV,
+  ENVIRONMENT_ONLY,
+  type Environment,
+  envNameOf,
+  GLOBAL_OPTIONS,
+  type GlobalFlag,
+  type GlobalFlags,
+  type GlobalOption,
+  type OptionType,
+  readConfigFiles,
+  requireApiDb,
+  requireCellDb,
+  resolveConfig,
+  type Source,
+} from './config/index.js';
 export {
   CellsdbError,
   DatabaseConnectionError,
   DatabaseTimeoutError,
   DirtyLedgerError,
   ExitCode,
+  GroupStillInCellError,
   InvalidInputError,
   LedgerIntegrityError,
   LockTimeoutError,
+  MigrationBlockedError,
   MigrationFailedError,
+  ObjectError,
+  ServiceNotFoundError,
 } from './errors.js';
 export { type DatabaseUrl, type Dialect, maskUrl, maskUrlsInText, parseDatabaseUrl, withDatabase } from './url.js';
-export type { DialectAdapter, DialectConnection, DialectInfo, DialectIntrospection, DialectLocking, DialectSql, PoolOptions, SessionConnection, TableInfo } from './db/dialect.js';
+export type {
+  DialectAdapter,
+  DialectConnection,
+  DialectInfo,
+  DialectIntrospection,
+  DialectLocking,
+  DialectSql,
+  PoolOptions,
+  SessionConnection,
+  StatementTimeouts,
+  TableInfo,
+} from './db/dialect.js';
 export { dialectFor } from './db/dialects.js';
 export { ConnectionRegistry, type DatabaseHandle } from './db/registry.js';
 export { type EmbeddedOptions, type EmbeddedServer, startEmbeddedPostgres } from './db/embedded.js';
@@ -37,7 +75,6 @@ export { type SyncOptions, type SyncResult, lineStatus, markMigration, syncLine 
 export type { CapturedStatement, StatementListener } from './migrate/capture.js';
 export { type LinePreview, type PreviewCache, type PreviewedMigration, type PreviewOptions, previewLine } from './migrate/preview.js';
 export type { LineId, MigrationContext, MigrationModule } from './migrate/types.js';
-export { main } from './cli/main.js';
 export {
   CELL0_UUID,
   type CellMapping as CellMappingRow,
@@ -46,9 +83,11 @@ export {
   type InstanceMapping as InstanceMappingRow,
   MappingStore,
 } from './cells/mappings.js';
-export { type CellOutcome, cellDatabaseUrl, scatterGather, targetCell } from './cells/targeting.js';
+export { type CellOutcome, cellDatabaseUrl, cellErrorMessage, failedCells, scatterGather, targetCell, throwIfAnyCellFailed } from './cells/targeting.js';
+export { type CellScope, type CellScopeRequest, cellScope, cellsOrLocalCell, localCell } from './cells/scope.js';
 export {
   createCell,
+  defaultCell0Url,
   deleteCell,
   discoverHosts,
   listCells,
@@ -60,10 +99,22 @@ export {
   type InstanceVerdict,
 } from './cells/cell-v2.js';
 export { type FanOutOptions, previewCells, selectCells, statusOfCells, syncCells } from './cells/fan-out.js';
-export { MoverExit, type MoverCellResult, type MoverTotal, type RunnerEvents, type RunnerOptions, type RunReport, runOnlineDataMigrations } from './movers/runner.js';
+export {
+  DEFAULT_BATCH_TARGET_MS,
+  DEFAULT_YIELD_BATCH_MS,
+  DEFAULT_YIELD_NICE_RATIO,
+  FIRST_BATCH_SIZE,
+  MoverExit,
+  type MoverCellResult,
+  type MoverTotal,
+  type RunnerEvents,
+  type RunnerOptions,
+  type RunReport,
+  runOnlineDataMigrations,
+} from './movers/runner.js';
 export type { BlockedRow, Mover, MoverBatch, MoverContext, Readiness } from './movers/types.js';
 export { MOVERS } from '../movers/index.js';
-export { ServiceGroupApi, type ServiceGroupOptions, ServiceNotFoundError } from './servicegroup/api.js';
+export { ServiceGroupApi, type ServiceGroupOptions } from './servicegroup/api.js';
 export { effectiveDownTime, isServiceUp } from './servicegroup/liveness.js';
 export { type ServiceFilter, ServiceStore } from './servicegroup/store.js';
 export type { LivenessDriver, LivenessSettings, ServiceRecord, ServiceState } from './servicegroup/types.js';
@@ -86,7 +137,7 @@ export { checkSchema, type SchemaCheckOptions, type SchemaCheckReport } from './
 export type { DatabaseFindings } from './schema/check-recorder.js';
 export { type CheckResult, type CheckStatus, CheckExit, dialectLabel, exitCodeOf, tally } from './report/checks.js';
 export { junitXml, writeJunit } from './report/junit.js';
-export { withScratchDatabase, type ScratchDatabase, type ScratchOptions } from './db/scratch.js';
+export { distinctServers, withScratchDatabase, type ScratchDatabase, type ScratchOptions } from './db/scratch.js';
 export { describeRules, type LintOptions, type LintReport, lintMigrations } from './schema/lint/engine.js';
 export { type AllowedHazard, DEFAULT_LINT_POLICY, type LintPolicy } from './schema/lint/policy.js';
 export type { Finding as LintFinding, LintRule } from './schema/lint/types.js';

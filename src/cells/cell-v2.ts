@@ -240,7 +240,7 @@ export async function discoverHosts(
       }
       return { found, mapped };
     },
-    { concurrency: options.concurrency ?? 4 },
+    { concurrency: options.concurrency },
   );
 }
 

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { InvalidInputError } from '../errors.js';
 import type { MigrationLine } from '../migrate/lines.js';
@@ -24,8 +24,8 @@ export async function selectCells(api: DatabaseHandle, names: readonly string[] 
 export interface FanOutOptions {
   readonly registry: ConnectionRegistry;
   readonly line: MigrationLine;
-  readonly config: Pick<Config, 'lockTimeoutMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
-  /** @default 4 */
+  readonly config: Pick<Config, 'migrationLockWaitMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
+  /** @default DEFAULTS.concurrency */
   readonly concurrency?: number;
   readonly onEvent?: (cell: CellMapping, event: MigratorEvent) => void;
 }
@@ -50,7 +50,7 @@ async function cell0First<T>(cells: readonly CellMapping[], concurrency: number 
   const cell0 = cells.filter((c) => c.uuid === CELL0_UUID);
   const rest = cells.filter((c) => c.uuid !== CELL0_UUID);
   const first = await scatterGather(cell0, work, { concurrency: 1 });
-  const others = await scatterGather(rest, work, { concurrency: concurrency ?? 4 });
+  const others = await scatterGather(rest, work, { concurrency });
   return [...first, ...others];
 }
 
@@ -75,5 +75,5 @@ export function previewCells(
   { onLeftBehind }: Pick<PreviewOptions, 'onLeftBehind'> = {},
 ): Promise<CellOutcome<LinePreview>[]> {
   const cache: PreviewCache = new Map();
-  return scatterGather(cells, (cell) => previewLine(cellTarget(cell, options), version, { cache, onLeftBehind }), { concurrency: options.concurrency ?? 4 });
+  return scatterGather(cells, (cell) => previewLine(cellTarget(cell, options), version, { cache, onLeftBehind }), { concurrency: options.concurrency });
 }

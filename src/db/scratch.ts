@@ -50,6 +50,8 @@ export interface ScratchOptions {
    * statement that drops it by hand. The work's result (or error) stands either way.
    */
   readonly onLeftBehind?: ((message: string) => void) | undefined;
+  /** The connect timeout of every connection to the scratch database and its server (`--connect-timeout`). @default DEFAULTS.connectTimeoutSeconds × 1000 */
+  readonly connectTimeoutMs?: number | undefined;
 }
 
 /**
@@ -63,7 +65,8 @@ export async function withScratchDatabase<T>(
   work: (scratch: ScratchDatabase) => Promise<T>,
   options: ScratchOptions = {},
 ): Promise<T> {
-  const admin = new ConnectionRegistry({ max: 1 });
+  const { connectTimeoutMs } = options;
+  const admin = new ConnectionRegistry({ max: 1, connectTimeoutMs });
   const connection: DialectConnection = dialectFor(server.dialect);
   const name = scratchName(purpose);
   try {
@@ -76,7 +79,7 @@ export async function withScratchDatabase<T>(
         { cause: error },
       );
     }
-    const registry = new ConnectionRegistry({ max: 2 });
+    const registry = new ConnectionRegistry({ max: 2, connectTimeoutMs });
     try {
       return await work({ url: withDatabase(server, name), name, registry });
     } finally {

@@ -56,7 +56,7 @@ async function runInTransaction(deps: StepDeps, file: MigrationFile, mod: Migrat
   const transaction = await handle.sequelize.transaction();
   try {
     await handle.dialect.applyTransactionTimeouts(handle.sequelize, transaction, {
-      lockTimeoutMs: target.config.ddlLockTimeoutMs,
+      lockWaitMs: target.config.ddlLockTimeoutMs,
       statementTimeoutMs: target.config.statementTimeoutMs,
     });
     await deps.around(file.name, () => mod.up({ ...base, transaction }));

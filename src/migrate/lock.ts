@@ -21,7 +21,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs `work` holding the line's lock on a dedicated session. PostgreSQL `pg_try_advisory_lock` or
- * MariaDB `GET_LOCK`, polled with backoff until `lockTimeoutMs`; released and closed in `finally`.
+ * MariaDB `GET_LOCK`, polled with backoff until `migrationLockWaitMs`; released and closed in `finally`.
  * While waiting it reports the holder once (`lock-wait`); giving up names it.
  */
 export async function withLineLock<T>(target: LineTarget, handle: DatabaseHandle, work: (lock: HeldLock) => Promise<T>): Promise<T> {
@@ -30,7 +30,7 @@ export async function withLineLock<T>(target: LineTarget, handle: DatabaseHandle
   const session: SessionConnection = await target.registry.openSession(target.url, appName);
   const { dialect } = handle;
   try {
-    const waitMs = target.config.lockTimeoutMs;
+    const waitMs = target.config.migrationLockWaitMs;
     const deadline = Date.now() + waitMs;
     let delay = 50;
     let announced = false;

@@ -49,7 +49,7 @@ function connectForMigrations(target: LineTarget): Promise<DatabaseHandle> {
   return target.registry.connect(target.url, {
     purpose: 'migrate',
     max: 2,
-    timeouts: { lockTimeoutMs: target.config.ddlLockTimeoutMs, statementTimeoutMs: target.config.statementTimeoutMs },
+    timeouts: { lockWaitMs: target.config.ddlLockTimeoutMs, statementTimeoutMs: target.config.statementTimeoutMs },
   });
 }
 

@@ -66,7 +66,7 @@ async function rehearse(
     const migrations: PreviewedMigration[] = [];
     for (const f of pending) migrations.push({ name: f.name, transactional: runsInTransaction(await loadMigration(f), transactionalDdl), statements: captured.get(f.name) ?? [] });
     return { scratchName: scratch.name, migrations };
-  }, { onLeftBehind });
+  }, { onLeftBehind, connectTimeoutMs: target.registry.connectTimeoutMs });
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { ConnectionRegistry } from '../db/registry.js';
 import type { DatabaseUrl } from '../url.js';
 import type { MigrationLine } from './lines.js';
@@ -16,6 +16,6 @@ export interface LineTarget {
   readonly line: MigrationLine;
   /** For messages: 'API database', or the cell's name. */
   readonly label: string;
-  readonly config: Pick<Config, 'lockTimeoutMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
+  readonly config: Pick<Config, 'migrationLockWaitMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
   readonly onEvent?: (event: MigratorEvent) => void;
 }

@@ -365,7 +365,7 @@ function trafficGate(options: RunnerOptions, contexts: readonly MoverContext[]):
  */
 export async function runOnlineDataMigrations(options: RunnerOptions): Promise<RunReport> {
   const contexts = options.cells.map((cell): MoverContext => ({ cell, cellDb: targetCell(options.registry, cell), apiDb: options.apiDb, timeouts: options.timeouts }));
-  const concurrency = options.concurrency ?? 4;
+  const concurrency = options.concurrency; // scatterGather applies the default
   const found = new Map<string, number>();
   const done = new Map<string, number>();
   const blocked = new Map<string, BlockedRow & { mover: string; cell: string }>();

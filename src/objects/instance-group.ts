@@ -4,7 +4,7 @@ import { cellLabel } from '../cells/mappings.js';
 import type { DialectSql } from '../db/dialect.js';
 import type { DatabaseHandle } from '../db/registry.js';
 import { isMissingTable } from '../db/translate-error.js';
-import { CellsdbError } from '../errors.js';
+import { CellsdbError, GroupStillInCellError } from '../errors.js';
 import { type FieldSpec, loadObject, VersionedObject } from './base.js';
 
 /** Where instance groups may be: the API database, and the cells not yet fully moved. */
@@ -25,9 +25,6 @@ export interface InstanceGroupFields extends Record<string, unknown> {
 
 /** Where a loaded group lives. */
 export type GroupHome = { readonly kind: 'api' } | { readonly kind: 'cell'; readonly cell: CellMapping; readonly db: DatabaseHandle };
-
-/** The uuid is still live in a cell: create it only once the mover has moved it. */
-export class GroupStillInCellError extends CellsdbError {}
 
 /** A cell past the contract step has no legacy tables: it holds no groups. Any other error stands. */
 function skipContracted(error: unknown): InstanceGroup[] {

@@ -1,7 +1,7 @@
 // `schema check` against live databases, read-only: per database, reachable, pending migrations and
 // ledger integrity (from its sync plan, as `sync` would see it), and drift from the declared models
 // (at head) or from a scratch copy of its line replayed to its version (behind head).
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { ConnectionRegistry } from '../db/registry.js';
 import type { MigrationLine } from '../migrate/lines.js';
 import { syncLine } from '../migrate/migrator.js';
@@ -18,7 +18,8 @@ import { serverIdentity, withScratchDatabase } from '../db/scratch.js';
 
 /** What the live check needs (a part of `SchemaCheckOptions`). */
 export interface LiveCheckInputs {
-  readonly config: Pick<Config, 'lockTimeoutMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
+  /** `connectTimeoutMs` is the scratch databases' (`--connect-timeout`). */
+  readonly config: Pick<Config, 'migrationLockWaitMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs' | 'connectTimeoutMs'>;
   /** Connections to live databases (closed by the caller). */
   readonly registry: ConnectionRegistry;
   /** Where a database behind head is replayed: the first server of its dialect, else its own. */
@@ -44,7 +45,7 @@ function replayedShape(options: LiveCheckInputs, replays: Replays, live: Databas
       await syncLine({ registry: scratch.registry, url: scratch.url, line, label: `scratch copy of the ${line.title} line`, config: options.config }, version);
       const handle = scratch.registry.open(scratch.url);
       return shapeFromDatabase(await handle.run((s) => handle.dialect.describeSchema(s)), server.dialect);
-    }, { onLeftBehind: options.onProgress });
+    }, { onLeftBehind: options.onProgress, connectTimeoutMs: options.config.connectTimeoutMs });
     replays.set(key, shape);
   }
   return shape;

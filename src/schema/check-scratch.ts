@@ -1,6 +1,6 @@
 // `schema check` without a live database: Nova's models-versus-migrations test, as a command. Both
 // lines are built on a fresh scratch database of each server and compared with the declared models.
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { MigrationLine } from '../migrate/lines.js';
 import { syncLine } from '../migrate/migrator.js';
 import { readPlan } from '../migrate/plan.js';
@@ -17,7 +17,8 @@ import { serverIdentity, withScratchDatabase } from '../db/scratch.js';
 /** What the scratch check needs (a part of `SchemaCheckOptions`). */
 export interface ScratchCheckInputs {
   readonly lines: Readonly<Record<LineId, MigrationLine>>;
-  readonly config: Pick<Config, 'lockTimeoutMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
+  /** `connectTimeoutMs` is the scratch databases' (`--connect-timeout`). */
+  readonly config: Pick<Config, 'migrationLockWaitMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs' | 'connectTimeoutMs'>;
   readonly scratchServers: readonly DatabaseUrl[];
   /** @default HEAD_MODELS */
   readonly models?: Readonly<Record<LineId, DeclaredSchema>> | undefined;
@@ -70,7 +71,7 @@ export async function checkScratch(options: ScratchCheckInputs): Promise<{ check
               problems: plan.problems,
               drift: { ...report, expected: expectedLabel },
             });
-          }, { onLeftBehind: options.onProgress });
+          }, { onLeftBehind: options.onProgress, connectTimeoutMs: options.config.connectTimeoutMs });
         } catch (error) {
           // The scratch database itself could not be made or dropped: this server could not be checked.
           if (rec.checks.length === 0) {

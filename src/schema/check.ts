@@ -4,6 +4,7 @@ import pLimit from 'p-limit';
 import { MappingStore, type CellMapping, cellLabel } from '../cells/mappings.js';
 import { cellDatabaseUrl } from '../cells/targeting.js';
 import { isMissingTable } from '../db/translate-error.js';
+import { DEFAULTS } from '../config/index.js';
 import { InvalidInputError } from '../errors.js';
 import { type CheckResult, exitCodeOf } from '../report/checks.js';
 import { type DatabaseUrl, maskUrl } from '../url.js';
@@ -23,7 +24,7 @@ export interface SchemaCheckOptions extends ScratchCheckInputs, LiveCheckInputs 
   readonly againstDb?: DatabaseUrl | undefined;
   /** Only these mapped cells (names or uuids). */
   readonly cells?: readonly string[] | undefined;
-  /** Cells checked at once. @default 4 */
+  /** Cells checked at once. @default DEFAULTS.concurrency */
   readonly concurrency?: number | undefined;
 }
 
@@ -78,7 +79,7 @@ export async function checkSchema(options: SchemaCheckOptions): Promise<SchemaCh
     if ('error' in cells) {
       checks.push({ subject: 'API database', name: 'cell mappings', status: 'error', summary: `cannot list the mapped cells: ${cells.error}`, details: [], ms: 0 });
     } else {
-      const limit = pLimit(Math.max(1, options.concurrency ?? 4));
+      const limit = pLimit(Math.max(1, options.concurrency ?? DEFAULTS.concurrency));
       const results = await Promise.all(
         cells.map((cell) =>
           limit(async () => {

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { QueryTypes } from 'sequelize';
 import { CELL0_UUID, type CellMapping, cellLabel, type HostMapping, MappingStore } from '../cells/mappings.js';
 import { cellDatabaseUrl, targetCell } from '../cells/targeting.js';
-import type { Config } from '../config.js';
+import { type Config, DEFAULTS } from '../config/index.js';
 import type { StatementTimeouts } from '../db/dialect.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { isMissingTable } from '../db/translate-error.js';
@@ -25,7 +25,7 @@ export interface UpgradeCheckOptions {
   /** The version each line must have reached (a name or number). @default the head of the line */
   readonly apiVersion?: string | undefined;
   readonly cellVersion?: string | undefined;
-  readonly config: Pick<Config, 'lockTimeoutMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
+  readonly config: Pick<Config, 'migrationLockWaitMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
   readonly movers: readonly Mover[];
   /** Timeouts of the movers' counting queries. */
   readonly timeouts: StatementTimeouts;
@@ -128,7 +128,7 @@ export async function gatherUpgradeFacts(options: UpgradeCheckOptions, aims: Upg
     // An API database never synced maps nothing: the checks say so (and that its schema is behind).
     if (!isMissingTable(error)) throw error;
   }
-  const limit = pLimit(Math.max(1, options.concurrency ?? 4));
+  const limit = pLimit(Math.max(1, options.concurrency ?? DEFAULTS.concurrency));
   const perCell = await Promise.all(cells.map((cell) => limit(() => cellFacts(options, aims, cell))));
   return { cells, hostMappings, apiPlan, perCell };
 }

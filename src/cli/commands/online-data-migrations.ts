@@ -1,12 +1,21 @@
 import cliProgress from 'cli-progress';
-import type { Argv, CommandModule } from 'yargs';
-import { selectCells } from '../../cells/fan-out.js';
-import { InvalidInputError } from '../../errors.js';
-import { DEFAULT_BATCH_TARGET_MS, DEFAULT_YIELD_BATCH_MS, DEFAULT_YIELD_NICE_RATIO, FIRST_BATCH_SIZE, MoverExit, type RunReport, runOnlineDataMigrations } from '../../movers/runner.js';
-import { MOVERS } from '../../../movers/index.js';
-import type { CellMapping } from '../../cells/mappings.js';
-import type { DatabaseHandle } from '../../db/registry.js';
+import type { Argv } from 'yargs';
+import {
+  type CellMappingRow as CellMapping,
+  type DatabaseHandle,
+  DEFAULT_BATCH_TARGET_MS,
+  DEFAULT_YIELD_BATCH_MS,
+  DEFAULT_YIELD_NICE_RATIO,
+  FIRST_BATCH_SIZE,
+  InvalidInputError,
+  MOVERS,
+  MoverExit,
+  type RunReport,
+  runOnlineDataMigrations,
+  selectCells,
+} from '../../index.js';
 import { checkLogFile, openBatchLog } from '../batch-log.js';
+import type { LeafCommand } from '../command.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 
 /** Movers that start their adaptive batches elsewhere, for the help text: " (500 for …)". */
@@ -91,7 +100,7 @@ export interface MoverRun {
 
 /**
  * Runs the movers with a progress bar per mover on a terminal, the batch log, and the printed
- * report; sets the exit code. Shared by `db online_data_migrations` and `demo`.
+ * report, whose `exitCode` is the command's. Shared by `db online_data_migrations` and `demo`.
  */
 export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> {
   const config = await rt.config();
@@ -120,9 +129,9 @@ export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> 
       maxCount: run.maxCount,
       batchSize: run.batchSize,
       batchTargetMs: run.batchTargetMs,
-      concurrency: rt.globals.concurrency ?? 4,
+      concurrency: config.concurrency,
       dryRun: run.dryRun,
-      timeouts: { lockTimeoutMs: run.lockWaitSeconds * 1000, statementTimeoutMs: config.statementTimeoutMs },
+      timeouts: { lockWaitMs: run.lockWaitSeconds * 1000, statementTimeoutMs: config.statementTimeoutMs },
       estimateFirst: showBars,
       yieldToTraffic: run.yieldBatchMs === null ? undefined : { batchTargetMs: run.yieldBatchMs ?? DEFAULT_YIELD_BATCH_MS, niceRatio: run.yieldNiceRatio ?? DEFAULT_YIELD_NICE_RATIO },
       events: {
@@ -150,7 +159,6 @@ export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> 
     });
     bars?.stop();
     print(rt, report);
-    rt.exitCode = report.exitCode;
     return report;
   } finally {
     bars?.stop();
@@ -186,7 +194,7 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         })
         .option('yield-batch-ms', { type: 'string', describe: `Target batch duration while yielding [default: ${DEFAULT_YIELD_BATCH_MS}]` })
         .option('yield-nice-ratio', { type: 'string', describe: `While yielding, rest after each batch this many times its duration (0: no rest) [default: ${DEFAULT_YIELD_NICE_RATIO}]` }) as unknown as Argv<Args>,
-    handler: async (args: Args) => {
+    run: async (args: Args) => {
       const maxCount = positiveInteger('max-count', args['max-count']);
       const batchSize = positiveInteger('batch-size', args['batch-size']);
       const batchTargetMs = positiveInteger('batch-ms', args['batch-ms']);
@@ -201,7 +209,7 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
       const api = await rt.apiDatabase();
       const cells = await selectCells(api, args.cell ?? []);
       if (cells.length === 0) throw new InvalidInputError("no cells are mapped: run 'cellsdb cell_v2 map_cell0' and 'cellsdb cell_v2 create_cell' first");
-      await runMovers(rt, {
+      const report = await runMovers(rt, {
         api,
         cells,
         maxCount,
@@ -214,6 +222,7 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         yieldBatchMs: args.yield === false ? null : yieldBatchMs,
         yieldNiceRatio,
       });
+      return report.exitCode;
     },
-  } satisfies CommandModule<GlobalArgs, Args>;
+  } satisfies LeafCommand<Args>;
 }

@@ -1,4 +1,5 @@
 import type { Options } from 'sequelize';
+import { DEFAULTS } from '../../config/defaults.js';
 import type { DialectConnection, SessionConnection } from '../dialect.js';
 import { mysql2, mysqlPromise } from './driver.js';
 import { quote } from './sql.js';
@@ -24,7 +25,7 @@ export const mariadbConnection: DialectConnection = {
       timezone: '+00:00',
       pool: { max: pool.max ?? 4, min: 0, idle: 10_000, acquire: 60_000, evict: 10_000 },
       dialectOptions: {
-        connectTimeout: pool.connectTimeoutMs ?? 10_000,
+        connectTimeout: pool.connectTimeoutMs ?? DEFAULTS.connectTimeoutSeconds * 1000,
         ...(url.socketPath ? { socketPath: url.socketPath } : {}),
       },
     };
@@ -32,12 +33,12 @@ export const mariadbConnection: DialectConnection = {
 
   onConnectStatements(pool) {
     if (!pool.timeouts) return [];
-    const { lockTimeoutMs, statementTimeoutMs } = pool.timeouts;
+    const { lockWaitMs, statementTimeoutMs } = pool.timeouts;
     // lock_wait_timeout covers metadata locks (DDL queueing behind a live transaction);
     // innodb_lock_wait_timeout covers row locks and takes whole seconds.
     return [
-      `SET SESSION lock_wait_timeout = ${wholeSeconds(lockTimeoutMs)}`,
-      `SET SESSION innodb_lock_wait_timeout = ${wholeSeconds(lockTimeoutMs)}`,
+      `SET SESSION lock_wait_timeout = ${wholeSeconds(lockWaitMs)}`,
+      `SET SESSION innodb_lock_wait_timeout = ${wholeSeconds(lockWaitMs)}`,
       `SET SESSION max_statement_time = ${seconds(statementTimeoutMs)}`,
     ];
   },
@@ -71,8 +72,8 @@ export const mariadbConnection: DialectConnection = {
 
   async applyTransactionTimeouts(sequelize, transaction, timeouts) {
     await sequelize.query(
-      `SET SESSION innodb_lock_wait_timeout = ${wholeSeconds(timeouts.lockTimeoutMs)}, ` +
-        `lock_wait_timeout = ${wholeSeconds(timeouts.lockTimeoutMs)}, ` +
+      `SET SESSION innodb_lock_wait_timeout = ${wholeSeconds(timeouts.lockWaitMs)}, ` +
+        `lock_wait_timeout = ${wholeSeconds(timeouts.lockWaitMs)}, ` +
         `max_statement_time = ${seconds(timeouts.statementTimeoutMs)}`,
       { transaction },
     );

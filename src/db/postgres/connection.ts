@@ -1,5 +1,6 @@
 import type pgTypes from 'pg';
 import type { Options } from 'sequelize';
+import { DEFAULTS } from '../../config/defaults.js';
 import type { DialectConnection, SessionConnection } from '../dialect.js';
 import { pg } from './driver.js';
 import { quote } from './sql.js';
@@ -33,11 +34,11 @@ export const postgresConnection: DialectConnection = {
       logging: false,
       pool: { max: pool.max ?? 4, min: 0, idle: 10_000, acquire: 60_000, evict: 10_000 },
       dialectOptions: {
-        connectionTimeoutMillis: pool.connectTimeoutMs ?? 10_000,
+        connectionTimeoutMillis: pool.connectTimeoutMs ?? DEFAULTS.connectTimeoutSeconds * 1000,
         application_name: pool.applicationName ?? 'cellsdb',
         ...(pool.timeouts
           ? {
-              lock_timeout: pool.timeouts.lockTimeoutMs,
+              lock_timeout: pool.timeouts.lockWaitMs,
               statement_timeout: pool.timeouts.statementTimeoutMs,
             }
           : {}),
@@ -77,7 +78,7 @@ export const postgresConnection: DialectConnection = {
 
   async applyTransactionTimeouts(sequelize, transaction, timeouts) {
     await sequelize.query(
-      `SET LOCAL lock_timeout = ${Math.max(0, Math.trunc(timeouts.lockTimeoutMs))}; ` +
+      `SET LOCAL lock_timeout = ${Math.max(0, Math.trunc(timeouts.lockWaitMs))}; ` +
         `SET LOCAL statement_timeout = ${Math.max(0, Math.trunc(timeouts.statementTimeoutMs))}`,
       { transaction },
     );

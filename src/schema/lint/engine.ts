@@ -1,12 +1,12 @@
 import { relative } from 'node:path';
-import type { Config } from '../../config.js';
+import type { Config } from '../../config/index.js';
 import { CellsdbError, MigrationFailedError } from '../../errors.js';
 import { listMigrationFiles, type MigrationFile, type MigrationLine } from '../../migrate/lines.js';
 import type { CapturedStatement } from '../../migrate/capture.js';
 import { syncLine } from '../../migrate/migrator.js';
 import type { Dialect, DatabaseUrl } from '../../url.js';
 import { type CheckResult, dialectLabel, exitCodeOf } from '../../report/checks.js';
-import { serverIdentity, withScratchDatabase } from '../../db/scratch.js';
+import { type ScratchOptions, serverIdentity, withScratchDatabase } from '../../db/scratch.js';
 import { splitStatements } from '../../sql/tokenizer.js';
 import { parseStatement } from './parse.js';
 import { migrationSourceText, readDirectives } from './directives.js';
@@ -28,7 +28,8 @@ export interface LintOptions {
   readonly policy?: LintPolicy | undefined;
   /** Tables to treat as large besides the policy's (`--large-table`). */
   readonly largeTables?: readonly string[] | undefined;
-  readonly config: Pick<Config, 'lockTimeoutMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
+  /** `connectTimeoutMs` is the scratch databases' (`--connect-timeout`). */
+  readonly config: Pick<Config, 'migrationLockWaitMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs' | 'connectTimeoutMs'>;
   /** Progress, and any scratch database that could not be dropped: one line each, for stderr. */
   readonly onProgress?: ((text: string) => void) | undefined;
 }
@@ -41,6 +42,8 @@ export interface LintReport {
   /** 0 nothing to report, 2 hazards (or a migration that fails), 255 something could not be checked. */
   readonly exitCode: number;
 }
+
+const scratchOptions = (options: LintOptions): ScratchOptions => ({ onLeftBehind: options.onProgress, connectTimeoutMs: options.config.connectTimeoutMs });
 
 interface CapturedLine {
   readonly ran: readonly MigrationFile[];
@@ -69,7 +72,7 @@ async function captureLine(server: DatabaseUrl, line: MigrationLine, files: read
       const failedAt = files.findIndex((f) => f.name === migration);
       ran.push(...(failedAt < 0 ? [] : files.slice(0, failedAt)));
     }
-  }, { onLeftBehind: options.onProgress });
+  }, scratchOptions(options));
   return { ran, failure, statements, ms: Date.now() - started };
 }
 
@@ -82,7 +85,7 @@ async function probeLine(server: DatabaseUrl, line: MigrationLine, inputs: reado
     } finally {
       await session.close();
     }
-  }, { onLeftBehind: options.onProgress });
+  }, scratchOptions(options));
 }
 
 const shown = (path: string): string => {
