@@ -9,7 +9,7 @@
  *     a second runner takes other groups instead of waiting or duplicating work) and read their live
  *     policies and members;
  *  2. in one API transaction, three set-based statements whose rows travel as bind parameters
- *     (`DialectAdapter.boundRows`: PostgreSQL `unnest`, MariaDB `JSON_TABLE`) insert the groups,
+ *     (`DialectSql.boundRows`: PostgreSQL `unnest`, MariaDB `JSON_TABLE`) insert the groups,
  *     then their policies and members joined to the API groups by uuid, skipping what is already
  *     there (unique uuid, (group_id, policy), (group_id, instance_uuid)): a group copied by an
  *     earlier run that died before step 3 counts as done, and rows added to it since are merged, not

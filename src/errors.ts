@@ -1,6 +1,28 @@
 /**
  * Every error an operator can meet is one of these classes. Handlers throw them; only the CLI's
  * `main` maps them to an exit code and a one-line message (STYLE: handle errors once, at the top).
+ *
+ * The table, class by class (each class's `exitCode`):
+ *
+ * | class                     | exit | when                                                              |
+ * |---------------------------|------|-------------------------------------------------------------------|
+ * | `InvalidInputError`       | 127  | a bad flag, argument, URL, environment variable or config file    |
+ * | `DatabaseConnectionError` | 1    | a database unreachable, authentication refused, connect timed out |
+ * | `DatabaseTimeoutError`    | 1    | a statement or a row/table lock wait ran past its limit           |
+ * | `LockTimeoutError`        | 1    | another runner kept the migration lock past `--lock-timeout`      |
+ * | `LedgerIntegrityError`    | 1    | a migration missing, changed or out of order                      |
+ * | `DirtyLedgerError`        | 1    | a migration started and never finished                            |
+ * | `MigrationFailedError`    | 1    | a migration failed while running                                  |
+ * | `MigrationBlockedError`   | 1    | a blocker migration found rows the movers have not moved yet      |
+ * | `ServiceNotFoundError`    | 1    | no such service in the cells searched                             |
+ * | `GroupStillInCellError`   | 1    | an instance group created again while still in a cell             |
+ * | `ObjectError`             | 1    | a versioned object's field, primitive or version that does not fit |
+ * | `CellsdbError`            | 1    | anything else we name (or the code it is given)                   |
+ * | (any other error)         | 255  | unexpected: a bug                                                 |
+ *
+ * Commands whose 1 and 2 carry findings (`schema check`, `schema lint`, `upgrade check`) exit 255
+ * for every error but invalid input instead; their own codes (`CheckExit`, `UpgradeExit`, and
+ * `MoverExit` for `online_data_migrations`) live beside the reports that produce them.
  */
 
 /** Exit codes shared by every command (DOMAIN.md §7). */
@@ -13,7 +35,7 @@ export const ExitCode = {
 
 /** Base class: a message meant for an operator, an exit code, and the original error as `cause`. */
 export class CellsdbError extends Error {
-  /** Process exit code the CLI uses for this error. */
+  /** Process exit code the CLI uses for this error. @default ExitCode.failure */
   readonly exitCode: number;
 
   constructor(message: string, options: { exitCode?: number; cause?: unknown } = {}) {
@@ -69,3 +91,16 @@ export class MigrationFailedError extends CellsdbError {
  * A blocker checks before it changes anything, so the migrator clears its started-marker.
  */
 export class MigrationBlockedError extends CellsdbError {}
+
+/** No live service with that host and binary in the cells searched. */
+export class ServiceNotFoundError extends CellsdbError {
+  constructor(host: string, binary: string) {
+    super(`no service '${binary}' on host '${host}' in any cell`);
+  }
+}
+
+/** The uuid is still live in a cell: create it only once the mover has moved it. */
+export class GroupStillInCellError extends CellsdbError {}
+
+/** A field value or a primitive that does not fit, or a version that cannot be loaded. */
+export class ObjectError extends CellsdbError {}

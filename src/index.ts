@@ -1,41 +1,80 @@
 /**
- * cellsdb's library API: what the CLI itself uses, for other tools to build on.
+ * cellsdb's library API: everything the CLI uses, for other tools to build on. The CLI
+ * (`src/cli/main.ts`, the package's `bin`) imports only this module; importing it loads no
+ * argument parser and no command.
  * @packageDocumentation
  */
-export { type Config, type ConfigInput, ENV, requireApiDb, requireCellDb, resolveConfig } from './config.js';
+export {
+  type Config,
+  ConfigFileError,
+  type ConfigFileValues,
+  type ConfigInput,
+  DEFAULTS,
+  embeddedDataDir,
+  ENV,
+  ENVIRONMENT_ONLY,
+  type Environment,
+  envNameOf,
+  GLOBAL_OPTIONS,
+  type GlobalFlag,
+  type GlobalFlags,
+  type GlobalOption,
+  type OptionType,
+  readConfigFiles,
+  requireApiDb,
+  requireCellDb,
+  resolveConfig,
+  type Source,
+} from './config/index.js';
 export {
   CellsdbError,
   DatabaseConnectionError,
   DatabaseTimeoutError,
   DirtyLedgerError,
   ExitCode,
+  GroupStillInCellError,
   InvalidInputError,
   LedgerIntegrityError,
   LockTimeoutError,
+  MigrationBlockedError,
   MigrationFailedError,
+  ObjectError,
+  ServiceNotFoundError,
 } from './errors.js';
 export { type DatabaseUrl, type Dialect, maskUrl, maskUrlsInText, parseDatabaseUrl, withDatabase } from './url.js';
-export type { DialectAdapter, PoolOptions, SessionConnection, TableInfo } from './db/dialect.js';
+export type {
+  DialectAdapter,
+  DialectConnection,
+  DialectInfo,
+  DialectIntrospection,
+  DialectLocking,
+  DialectSql,
+  PoolOptions,
+  SessionConnection,
+  StatementTimeouts,
+  TableInfo,
+} from './db/dialect.js';
 export { dialectFor } from './db/dialects.js';
 export { ConnectionRegistry, type DatabaseHandle } from './db/registry.js';
 export { type EmbeddedOptions, type EmbeddedServer, startEmbeddedPostgres } from './db/embedded.js';
 export { LINES, type MigrationFile, type MigrationLine, lineFromDirectory, listMigrationFiles } from './migrate/lines.js';
+export type { LineTarget, MigratorEvent } from './migrate/target.js';
 export {
-  type CapturedStatement,
   type LedgerProblem,
   type LineStatus,
-  type LineTarget,
   type MigrationState,
-  type MigratorEvent,
-  type SyncOptions,
-  type SyncResult,
+  type PlanAim,
+  type SyncPlan,
+  decidePlan,
   ledgerProblems,
-  lineStatus,
-  markMigration,
-  syncLine,
-} from './migrate/migrator.js';
+  planAim,
+  planRefusal,
+  readPlan,
+} from './migrate/plan.js';
+export { type SyncOptions, type SyncResult, lineStatus, markMigration, syncLine } from './migrate/migrator.js';
+export type { CapturedStatement, StatementListener } from './migrate/capture.js';
+export { type LinePreview, type PreviewCache, type PreviewedMigration, type PreviewOptions, previewLine } from './migrate/preview.js';
 export type { LineId, MigrationContext, MigrationModule } from './migrate/types.js';
-export { main } from './cli/main.js';
 export {
   type ByColumn,
   CELL0_UUID,
@@ -49,10 +88,21 @@ export {
   MappingStore,
 } from './cells/mappings.js';
 export { CellRecords, type InstanceState } from './cells/cell-records.js';
-export { type CellOutcome, cellDatabaseUrl, scatterGather, scatterGatherOver, targetCell } from './cells/targeting.js';
+export {
+  type CellOutcome,
+  cellDatabaseUrl,
+  cellErrorMessage,
+  failedCells,
+  scatterGather,
+  scatterGatherOver,
+  targetCell,
+  throwIfAnyCellFailed,
+} from './cells/targeting.js';
+export { type CellScope, type CellScopeRequest, cellScope, cellsOrLocalCell, localCell } from './cells/scope.js';
 export {
   computeHostsOf,
   createCell,
+  defaultCell0Url,
   deleteCell,
   discoverHosts,
   listCells,
@@ -63,7 +113,7 @@ export {
   type DiscoveredHosts,
   type InstanceVerdict,
 } from './cells/cell-v2.js';
-export { type FanOutOptions, selectCells, statusOfCells, syncCells } from './cells/fan-out.js';
+export { type FanOutOptions, previewCells, selectCells, statusOfCells, syncCells } from './cells/fan-out.js';
 export { type RunnerEvents, type RunnerOptions, runOnlineDataMigrations } from './movers/runner.js';
 export { MOVER_DEFAULTS, type RunSettings, type RunSettingsInput, resolveRunSettings } from './movers/settings.js';
 export { MoverExit, type MoverExitCode } from './movers/exit.js';
@@ -75,7 +125,7 @@ export { otherSessionsProbe, TrafficGate } from './movers/traffic.js';
 export { createFailpoints, type Failpoint, type FailpointName, NO_FAILPOINTS } from './movers/failpoints.js';
 export type { BlockedRow, Mover, MoverBatch, MoverContext, Readiness } from './movers/types.js';
 export { MOVERS } from '../movers/index.js';
-export { ServiceGroupApi, type ServiceGroupOptions, ServiceNotFoundError } from './servicegroup/api.js';
+export { ServiceGroupApi, type ServiceGroupOptions } from './servicegroup/api.js';
 export { effectiveDownTime, isServiceUp } from './servicegroup/liveness.js';
 export { type ServiceFilter, ServiceStore } from './servicegroup/store.js';
 export type { LivenessDriver, LivenessSettings, ServiceRecord, ServiceState } from './servicegroup/types.js';
@@ -94,11 +144,11 @@ export {
 } from './schema/models.js';
 export { type SchemaShape, shapeFromDatabase, shapeFromModels } from './schema/artefacts.js';
 export { type AllowedItem, type DriftItem, type DriftReport, diffSchemas } from './schema/drift.js';
-export { checkSchema, type DatabaseFindings, type SchemaCheckOptions, type SchemaCheckReport } from './schema/check.js';
-export { type CheckResult, type CheckStatus, CheckExit, exitCodeOf } from './schema/report.js';
-export { junitXml, writeJunit } from './schema/junit.js';
-export { type LinePreview, type PreviewedMigration, type PreviewOptions, previewLine } from './schema/preview.js';
-export { withScratchDatabase, type ScratchDatabase } from './schema/scratch.js';
+export { checkSchema, type SchemaCheckOptions, type SchemaCheckReport } from './schema/check.js';
+export type { DatabaseFindings } from './schema/check-recorder.js';
+export { type CheckResult, type CheckStatus, CheckExit, dialectLabel, exitCodeOf, tally } from './report/checks.js';
+export { junitXml, writeJunit } from './report/junit.js';
+export { distinctServers, withScratchDatabase, type ScratchDatabase, type ScratchOptions } from './db/scratch.js';
 export { describeRules, type LintOptions, type LintReport, lintMigrations } from './schema/lint/engine.js';
 export { type AllowedHazard, DEFAULT_LINT_POLICY, type LintPolicy } from './schema/lint/policy.js';
 export type { Finding as LintFinding, LintRule } from './schema/lint/types.js';

@@ -143,9 +143,12 @@ test('malformed URL (no scheme at all): 127, no password', async (t) => {
   assertRefused(t, result, 127, /malformed database URL/);
 });
 
-test('malformed URL (unencoded # in the password): 127, no part of the password', async (t) => {
-  const result = await runCli(['db', 'sync', '--db', `mysql://nova:${SECRET}#x@db.example/nova`]);
-  const line = assertRefused(t, result, 127, /malformed database URL/);
+// Issue 16: SQLAlchemy reads an unencoded '#' as part of the password (this test asserted 127
+// before): the URL is valid, and the server it names cannot be reached.
+test('unencoded # in the password is part of it: the URL is accepted, the unreachable server named, no part of the password', async (t) => {
+  const result = await runCli(['db', 'sync', '--local-cell', '--db', `mysql://nova:${SECRET}#x@127.0.0.1:1/nova`, '--connect-timeout', '5']);
+  const line = assertRefused(t, result, 1, /cannot reach the database server/);
+  t.true(line.includes('mysql://nova:****@127.0.0.1:1/nova'), line);
   t.false(line.includes('#x'), line);
 });
 

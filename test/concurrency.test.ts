@@ -1,5 +1,5 @@
 import { query, tableNames, waitForStderr } from './helpers/sql.js';
-import { lineLockName } from '../src/migrate/migrator.js';
+import { lineLockName } from '../src/migrate/lock.js';
 // Several runners syncing the same database at once (a deployment tool starting `api_db sync` on
 // every controller): the line lock must let exactly one apply each migration, and the others must
 // wait for it and then find nothing left to do, all exiting 0.

@@ -1,5 +1,5 @@
 import { query, tableNames, waitForStderr } from './helpers/sql.js';
-import { lineLockName } from '../src/migrate/migrator.js';
+import { lineLockName } from '../src/migrate/lock.js';
 // The line lock as an operator meets it: a bounded wait (`--lock-timeout`) that names who holds the
 // lock, and a waiting runner that goes ahead as soon as the holder lets go.
 import test from 'ava';
@@ -149,4 +149,19 @@ eachDialect(test, 'a waiting runner says so, and proceeds as soon as the holder 
     await ledgerNames(url),
     listMigrationFiles(LINES.api).map((f) => f.name),
   );
+});
+
+const LOST_LOCK_LINE = fileURLToPath(new URL('./fixtures/lost-lock/', import.meta.url));
+
+eachDialect(test, 'a runner whose lock session drops during a migration stops before the next one, naming the lock', async (t, dialect) => {
+  const url = await useDatabase(t, dialect, 'lock_lost');
+  // 0001 ends the runner's own lock session and returns once the server shows the lock free.
+  const result = await runCli(['--api-db', url.raw, '--api-migrations-dir', LOST_LOCK_LINE, 'api_db', 'sync']);
+
+  t.is(result.code, 1, result.stderr);
+  const error = result.stderr.split('\n').find((line) => line.startsWith('cellsdb: error: ')) ?? '';
+  t.regex(error, /^cellsdb: error: lost the API migration lock on API database \(.*\) before 0002_never_reached: the lock connection dropped; nothing more was run$/);
+  // The migration that ran is recorded (with its row, on PostgreSQL in its transaction); the next never ran.
+  t.deepEqual(await ledgerNames(url), ['0001_lose_the_line_lock']);
+  t.false((await tableNames(url)).includes('never_reached'));
 });

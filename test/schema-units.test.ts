@@ -7,56 +7,44 @@ import type { TableInfo } from '../src/db/dialect.js';
 import type { LineId } from '../src/migrate/types.js';
 import { shapeFromDatabase, shapeFromModels } from '../src/schema/artefacts.js';
 import { diffSchemas } from '../src/schema/drift.js';
-import { junitXml } from '../src/schema/junit.js';
+import { junitXml } from '../src/report/junit.js';
 import { readDirectives } from '../src/schema/lint/directives.js';
 import { DEFAULT_LINT_POLICY, linePolicy } from '../src/schema/lint/policy.js';
 import { LINT_RULES } from '../src/schema/lint/rules/index.js';
 import type { ProbeFacts } from '../src/schema/lint/types.js';
 import { HEAD_MODELS } from '../src/schema/models.js';
-import { type CheckResult, exitCodeOf } from '../src/schema/report.js';
-import { parseStatement, splitStatements } from '../src/schema/sql.js';
+import { type CheckResult, exitCodeOf } from '../src/report/checks.js';
+import { parseStatement } from '../src/schema/lint/parse.js';
 import type { Dialect } from '../src/url.js';
 
-test('statements split at top-level semicolons only', (t) => {
-  t.deepEqual(
-    splitStatements(`ALTER TABLE "a" ALTER COLUMN "b" DROP NOT NULL;ALTER TABLE "a" ALTER COLUMN "b" TYPE INTEGER; SELECT ';' AS "x;y" -- c;
-     ; CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;`),
-    [
-      'ALTER TABLE "a" ALTER COLUMN "b" DROP NOT NULL',
-      'ALTER TABLE "a" ALTER COLUMN "b" TYPE INTEGER',
-      `SELECT ';' AS "x;y" -- c;`.replace(' -- c;', ' -- c;\n     ').trim(),
-      'CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql',
-    ].map((s) => s.trim()),
-  );
-});
-
 test('both dialects’ DDL is read: tables, actions, quoting, schema-qualified names', (t) => {
-  t.deepEqual(parseStatement('CREATE TABLE IF NOT EXISTS `cell_mappings` (`id` INTEGER) ENGINE=InnoDB'), { kind: 'create-table', table: 'cell_mappings' });
-  t.deepEqual(parseStatement('DROP TABLE IF EXISTS "a", "b"'), { kind: 'drop-table', tables: ['a', 'b'] });
-  t.deepEqual(parseStatement('CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "i" ON ONLY "public"."instances" ("uuid")'), {
+  t.deepEqual(parseStatement('CREATE TABLE IF NOT EXISTS `cell_mappings` (`id` INTEGER) ENGINE=InnoDB', 'mysql'), { kind: 'create-table', table: 'cell_mappings' });
+  t.deepEqual(parseStatement('DROP TABLE IF EXISTS "a", "b"', 'postgres'), { kind: 'drop-table', tables: ['a', 'b'] });
+  t.deepEqual(parseStatement('CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "i" ON ONLY "public"."instances" ("uuid")', 'postgres'), {
     kind: 'create-index',
     table: 'instances',
     name: 'i',
     unique: true,
     concurrently: true,
   });
-  t.deepEqual(parseStatement('DROP INDEX `fk_x` ON `compute_nodes`'), { kind: 'drop-index', name: 'fk_x', table: 'compute_nodes', concurrently: false });
-  t.deepEqual(parseStatement('ALTER TABLE "public"."services" ADD COLUMN "last_seen_up" TIMESTAMP WITH TIME ZONE'), {
+  t.deepEqual(parseStatement('DROP INDEX `fk_x` ON `compute_nodes`', 'mysql'), { kind: 'drop-index', name: 'fk_x', table: 'compute_nodes', concurrently: false });
+  t.deepEqual(parseStatement('ALTER TABLE "public"."services" ADD COLUMN "last_seen_up" TIMESTAMP WITH TIME ZONE', 'postgres'), {
     kind: 'alter-table',
     table: 'services',
     actions: [{ kind: 'add-column', column: 'last_seen_up', notNull: false, hasDefault: false, references: false, check: false }],
   });
-  const mariadb = parseStatement('ALTER TABLE `t` ADD `c` INT NOT NULL DEFAULT 0, DROP `d`, CHANGE `e` `e` BIGINT, CHANGE `f` `g` INT, MODIFY `h` TEXT, RENAME TO `u`');
+  const mariadb = parseStatement('ALTER TABLE `t` ADD `c` INT NOT NULL DEFAULT 0, DROP `d`, CHANGE `e` `e` BIGINT, CHANGE `f` `g` INT, MODIFY `h` TEXT, RENAME TO `u`', 'mysql');
   t.deepEqual(mariadb.kind === 'alter-table' ? mariadb.actions.map((a) => a.kind) : [], ['add-column', 'drop-column', 'alter-column', 'rename-column', 'alter-column', 'rename-table']);
   const pg = parseStatement(
     'ALTER TABLE ONLY t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES o (id) NOT VALID, DROP CONSTRAINT x, ALTER COLUMN b SET DATA TYPE bigint, RENAME COLUMN c TO d',
+    'postgres',
   );
   t.deepEqual(pg.kind === 'alter-table' ? pg.actions.map((a) => a.kind) : [], ['add-constraint', 'drop-constraint', 'alter-column', 'rename-column']);
   t.like(pg.kind === 'alter-table' ? pg.actions[0] : {}, { constraint: 'foreign key', name: 'fk', notValid: true });
   t.like(pg.kind === 'alter-table' ? pg.actions[2] : {}, { typeChange: true });
-  t.deepEqual(parseStatement('RENAME TABLE a TO b, c TO d'), { kind: 'rename-table', pairs: [['a', 'b'], ['c', 'd']] });
-  t.deepEqual(parseStatement('SELECT COUNT(*) FROM instance_groups'), { kind: 'read' });
-  t.deepEqual(parseStatement('INSERT INTO t VALUES (1)'), { kind: 'other' });
+  t.deepEqual(parseStatement('RENAME TABLE a TO b, c TO d', 'mysql'), { kind: 'rename-table', pairs: [['a', 'b'], ['c', 'd']] });
+  t.deepEqual(parseStatement('SELECT COUNT(*) FROM instance_groups', 'postgres'), { kind: 'read' });
+  t.deepEqual(parseStatement('INSERT INTO t VALUES (1)', 'mysql'), { kind: 'other' });
 });
 
 /** The messages of one rule on one statement. */
@@ -68,7 +56,7 @@ function fire(ruleId: string, sql: string, options: { dialect?: Dialect; line?: 
     dialect: options.dialect ?? 'postgres',
     line,
     migration: { name: `${String(options.number ?? 7).padStart(4, '0')}_m`, number: options.number ?? 7 },
-    statement: { sql, parsed: parseStatement(sql), facts: options.facts },
+    statement: { sql, parsed: parseStatement(sql, options.dialect ?? 'postgres'), facts: options.facts },
     newTables: new Set(options.newTables ?? []),
     policy: linePolicy(DEFAULT_LINT_POLICY, line, options.largeTables),
   });

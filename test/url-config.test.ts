@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import anyTest, { type TestFn } from 'ava';
-import { ENV, requireApiDb, requireCellDb, resolveConfig } from '../src/config.js';
+import { ConfigFileError, DEFAULTS, ENV, GLOBAL_OPTIONS, readConfigFiles, requireApiDb, requireCellDb, resolveConfig } from '../src/config/index.js';
 import { ExitCode, InvalidInputError } from '../src/errors.js';
 import { type DatabaseUrl, maskUrl, maskUrlsInText, parseDatabaseUrl, withDatabase } from '../src/url.js';
 
@@ -108,6 +108,13 @@ const SPELLINGS: ReadonlyArray<[string, string, Expected]> = [
     { dialect: 'postgres', host: '/var/run/postgresql', port: 5432, database: 'nova', username: 'nova', password: 'pw', socketPath: '/var/run/postgresql' },
   ],
   [
+    // SQLAlchemy reads a '%' that starts no %XX as itself (urllib's unquote), and a '#' as part of
+    // the password: both were refused before issue 16.
+    "'%' not followed by two hex digits, and '#', unencoded in the password",
+    'mysql+pymysql://nova:s3cr3t%zz#1@db/nova',
+    { dialect: 'mysql', host: 'db', port: 3306, database: 'nova', username: 'nova', password: 's3cr3t%zz#1', socketPath: undefined },
+  ],
+  [
     'IPv6 host in brackets',
     'mariadb://nova:pw@[::1]:3307/nova',
     { dialect: 'mysql', host: '::1', port: 3307, database: 'nova', username: 'nova', password: 'pw', socketPath: undefined },
@@ -146,8 +153,6 @@ const INVALID: ReadonlyArray<[string, string, RegExp]> = [
   ['database with a slash', 'postgresql://nova:s3cr3t-pw@db/a/b', /invalid database name/],
   ['port out of range', 'mysql://nova:s3cr3t-pw@db:99999/nova', /malformed database URL|invalid port/],
   ['port not a number', 'mysql://nova:s3cr3t-pw@db:abc/nova', /malformed database URL|invalid port/],
-  ['bad %-encoding in the password', 'mysql://nova:s3cr3t-pw%zz@db/nova', /malformed password encoding/],
-  ['unencoded # in the password', 'mysql://nova:s3cr3t-pw#1@db/nova', /malformed database URL/],
   ['empty string', '', /malformed database URL/],
 ];
 
@@ -202,7 +207,8 @@ const MASKS: ReadonlyArray<[string, string, string]> = [
   ['unencoded ? in the password', 'mysql+pymysql://nova:pa?ss@db/nova', 'mysql+pymysql://nova:****@db/nova'],
   ['unencoded # in the password', 'mysql+pymysql://nova:pa#ss@db/nova', 'mysql+pymysql://nova:****@db/nova'],
   ['unencoded @ and / together', 'mysql://nova:a@b/c@db/nova', 'mysql://nova:****@db/nova'],
-  ['not a URL is returned unchanged', 'just some text: no scheme', 'just some text: no scheme'],
+  // Issue 14: what cannot be read as a URL is masked conservatively, never returned as it is.
+  ['not a URL is masked after its first colon', 'just some text: no scheme', 'just some text:****'],
 ];
 
 for (const [title, input, expected] of MASKS) {
@@ -254,7 +260,7 @@ max_pool_size = 10
 
 test('config: a nova.conf-style file gives both URLs, recorded as from the config file', (t) => {
   const configFile = writeConf(t, NOVA_CONF);
-  const config = resolveConfig({ configFile, env: {} });
+  const config = resolveConfig({ flags: { 'config-file': configFile }, env: {} });
   t.is(config.apiDb?.host, 'file-api-host');
   t.is(config.apiDb?.database, 'nova_api');
   t.is(config.apiDb?.password, 'filepw');
@@ -265,7 +271,7 @@ test('config: a nova.conf-style file gives both URLs, recorded as from the confi
 
 test('config: the environment beats the config file, setting by setting', (t) => {
   const configFile = writeConf(t, NOVA_CONF);
-  const config = resolveConfig({ configFile, env: { [ENV.apiDb]: 'postgresql://env@env-api/nova_api' } });
+  const config = resolveConfig({ flags: { 'config-file': configFile }, env: { [ENV.apiDb]: 'postgresql://env@env-api/nova_api' } });
   t.is(config.apiDb?.host, 'env-api');
   t.is(config.apiDb?.dialect, 'postgres');
   t.is(config.db?.host, 'file-cell-host', 'the cell URL still comes from the file');
@@ -275,9 +281,7 @@ test('config: the environment beats the config file, setting by setting', (t) =>
 test('config: a flag beats the environment and the config file', (t) => {
   const configFile = writeConf(t, NOVA_CONF);
   const config = resolveConfig({
-    configFile,
-    apiDb: 'mariadb://flag@flag-api/nova_api',
-    db: 'postgresql://flag@flag-cell/nova',
+    flags: { 'config-file': configFile, 'api-db': 'mariadb://flag@flag-api/nova_api', db: 'postgresql://flag@flag-cell/nova' },
     env: { [ENV.apiDb]: 'postgresql://env@env-api/nova_api', [ENV.db]: 'postgresql://env@env-cell/nova' },
   });
   t.is(config.apiDb?.host, 'flag-api');
@@ -287,7 +291,7 @@ test('config: a flag beats the environment and the config file', (t) => {
 
 test('config: the environment alone, and an empty flag does not hide it', (t) => {
   const config = resolveConfig({
-    apiDb: '  ',
+    flags: { 'api-db': '  ' },
     env: { [ENV.apiDb]: 'postgresql://env@env-api/nova_api', [ENV.db]: 'mysql://env@env-cell/nova' },
   });
   t.is(config.apiDb?.host, 'env-api');
@@ -304,7 +308,7 @@ test('config: nothing configured leaves both URLs unset and no sources', (t) => 
 
 test('config: a file with only [database] sets only the cell URL', (t) => {
   const configFile = writeConf(t, `[database]\nconnection = ${FILE_DB}\n`);
-  const config = resolveConfig({ configFile, env: {} });
+  const config = resolveConfig({ flags: { 'config-file': configFile }, env: {} });
   t.is(config.apiDb, undefined);
   t.is(config.db?.host, 'file-cell-host');
   t.deepEqual(config.sources, { db: 'config file' });
@@ -318,7 +322,7 @@ test('config: the resolved configuration is frozen', (t) => {
 
 test('config: a bad URL in the file is invalid input, with the password masked', (t) => {
   const configFile = writeConf(t, '[api_database]\nconnection = oracle://nova:s3cr3t-pw@db/nova\n');
-  const error = t.throws(() => resolveConfig({ configFile, env: {} }), { instanceOf: InvalidInputError, message: /unsupported database URL scheme/ });
+  const error = t.throws(() => resolveConfig({ flags: { 'config-file': configFile }, env: {} }), { instanceOf: InvalidInputError, message: /unsupported database URL scheme/ });
   t.false(error?.message.includes('s3cr3t-pw'));
 });
 
@@ -328,14 +332,14 @@ test('config: a bad URL in the environment is invalid input', (t) => {
 
 test('config: a missing config file is invalid input naming the file and ENOENT', (t) => {
   const configFile = join(t.context.dir, 'missing.conf');
-  const error = t.throws(() => resolveConfig({ configFile, env: {} }), { instanceOf: InvalidInputError });
+  const error = t.throws(() => resolveConfig({ flags: { 'config-file': configFile }, env: {} }), { instanceOf: InvalidInputError });
   t.is(error?.exitCode, ExitCode.invalidInput);
   t.true(error?.message.includes(configFile));
   t.regex(error?.message ?? '', /ENOENT/);
 });
 
 test('config: a config file that is a directory is invalid input (EISDIR)', (t) => {
-  const error = t.throws(() => resolveConfig({ configFile: t.context.dir, env: {} }), { instanceOf: InvalidInputError });
+  const error = t.throws(() => resolveConfig({ flags: { 'config-file': t.context.dir }, env: {} }), { instanceOf: InvalidInputError });
   t.regex(error?.message ?? '', /EISDIR/);
 });
 
@@ -359,7 +363,7 @@ test('config: requireApiDb / requireCellDb name every way to configure the datab
 
 test('config: timeout defaults', (t) => {
   const config = resolveConfig({ env: {} });
-  t.is(config.lockTimeoutMs, 60_000);
+  t.is(config.migrationLockWaitMs, 60_000);
   t.is(config.ddlLockTimeoutMs, 10_000);
   t.is(config.statementTimeoutMs, 600_000);
   t.is(config.connectTimeoutMs, 10_000);
@@ -368,23 +372,20 @@ test('config: timeout defaults', (t) => {
 test('config: timeouts are given in seconds and kept in milliseconds', (t) => {
   const config = resolveConfig({
     env: {},
-    lockTimeoutSeconds: 1.5,
-    ddlLockTimeoutSeconds: 2,
-    statementTimeoutSeconds: 30,
-    connectTimeoutSeconds: 0.25,
+    flags: { 'lock-timeout': 1.5, 'ddl-lock-timeout': 2, 'statement-timeout': 30, 'connect-timeout': 0.25 },
   });
-  t.is(config.lockTimeoutMs, 1500);
+  t.is(config.migrationLockWaitMs, 1500);
   t.is(config.ddlLockTimeoutMs, 2000);
   t.is(config.statementTimeoutMs, 30_000);
   t.is(config.connectTimeoutMs, 250);
 });
 
 test('config: zero is allowed where it means "no wait" or "no limit", refused elsewhere', (t) => {
-  const config = resolveConfig({ env: {}, lockTimeoutSeconds: 0, statementTimeoutSeconds: 0 });
-  t.is(config.lockTimeoutMs, 0);
+  const config = resolveConfig({ env: {}, flags: { 'lock-timeout': 0, 'statement-timeout': 0 } });
+  t.is(config.migrationLockWaitMs, 0);
   t.is(config.statementTimeoutMs, 0);
-  t.throws(() => resolveConfig({ env: {}, ddlLockTimeoutSeconds: 0 }), { instanceOf: InvalidInputError, message: /--ddl-lock-timeout must be a positive/ });
-  t.throws(() => resolveConfig({ env: {}, connectTimeoutSeconds: 0 }), { instanceOf: InvalidInputError, message: /--connect-timeout must be a positive/ });
+  t.throws(() => resolveConfig({ env: {}, flags: { 'ddl-lock-timeout': 0 } }), { instanceOf: InvalidInputError, message: /--ddl-lock-timeout must be a positive/ });
+  t.throws(() => resolveConfig({ env: {}, flags: { 'connect-timeout': 0 } }), { instanceOf: InvalidInputError, message: /--connect-timeout must be a positive/ });
 });
 
 const BAD_TIMEOUTS: ReadonlyArray<[string, number]> = [
@@ -394,14 +395,9 @@ const BAD_TIMEOUTS: ReadonlyArray<[string, number]> = [
 ];
 
 for (const [title, value] of BAD_TIMEOUTS) {
-  for (const [key, flag] of [
-    ['lockTimeoutSeconds', 'lock-timeout'],
-    ['ddlLockTimeoutSeconds', 'ddl-lock-timeout'],
-    ['statementTimeoutSeconds', 'statement-timeout'],
-    ['connectTimeoutSeconds', 'connect-timeout'],
-  ] as const) {
+  for (const flag of ['lock-timeout', 'ddl-lock-timeout', 'statement-timeout', 'connect-timeout'] as const) {
     test(`config: ${title} --${flag} is invalid input naming the flag`, (t) => {
-      const error = t.throws(() => resolveConfig({ env: {}, [key]: value }), { instanceOf: InvalidInputError });
+      const error = t.throws(() => resolveConfig({ env: {}, flags: { [flag]: value } }), { instanceOf: InvalidInputError });
       t.true(error?.message.startsWith(`--${flag} must be`), error?.message);
       t.is(error?.exitCode, ExitCode.invalidInput);
     });
@@ -410,5 +406,171 @@ for (const [title, value] of BAD_TIMEOUTS) {
 
 test('config: a bad timeout is refused even when every URL is fine (validated before connecting)', (t) => {
   const configFile = writeConf(t, NOVA_CONF);
-  t.throws(() => resolveConfig({ configFile, env: {}, lockTimeoutSeconds: -5 }), { instanceOf: InvalidInputError, message: /--lock-timeout/ });
+  t.throws(() => resolveConfig({ flags: { 'config-file': configFile, 'lock-timeout': -5 }, env: {} }), { instanceOf: InvalidInputError, message: /--lock-timeout/ });
+});
+
+// ---------------------------------------------------------------------------------------------
+// resolveConfig: every global option from the environment, precedence, validation
+
+test('config: every global option has CELLSDB_ + its flag in upper snake case among its variables', (t) => {
+  for (const option of GLOBAL_OPTIONS) t.true(option.env.includes(`CELLSDB_${option.flag.toUpperCase().replace(/-/g, '_')}`), option.flag);
+  t.deepEqual(GLOBAL_OPTIONS.find((o) => o.flag === 'connect-timeout')?.env, ['CELLSDB_CONNECT_TIMEOUT']);
+});
+
+test('config: the defaults, applied in one place', (t) => {
+  const config = resolveConfig();
+  t.is(config.concurrency, DEFAULTS.concurrency);
+  t.deepEqual(config.serviceGroup, { driver: 'database', redisUrl: undefined, serviceDownTime: 60, reportInterval: 10 });
+  t.deepEqual(config.migrationDirs, { api: undefined, cell: undefined });
+  t.is(config.embedded, false);
+  t.is(config.json, false);
+  t.is(config.debug, false);
+  t.deepEqual(config.configFiles, []);
+  t.is(config.embeddedServer.port, 54329);
+  t.is(config.embeddedServer.dataDir, join(config.home, 'embedded'));
+  t.is(config.failpoint, undefined);
+  t.true(Object.isFrozen(config.serviceGroup) && Object.isFrozen(config.embeddedServer) && Object.isFrozen(config.migrationDirs));
+});
+
+test('config: every global option can be set from the environment', (t) => {
+  const configFile = writeConf(t, NOVA_CONF);
+  const config = resolveConfig({
+    env: {
+      CELLSDB_API_DB: 'postgresql://env@env-api/nova_api',
+      CELLSDB_DB: 'mysql://env@env-cell/nova',
+      CELLSDB_CONFIG_FILE: configFile,
+      CELLSDB_JSON: 'true',
+      CELLSDB_DEBUG: '1',
+      CELLSDB_LOCK_TIMEOUT: '7',
+      CELLSDB_DDL_LOCK_TIMEOUT: '8',
+      CELLSDB_STATEMENT_TIMEOUT: '9',
+      CELLSDB_CONNECT_TIMEOUT: '2.5',
+      CELLSDB_CONCURRENCY: '12',
+      CELLSDB_SERVICEGROUP_DRIVER: 'redis',
+      CELLSDB_REDIS_URL: 'redis://r:6379',
+      CELLSDB_SERVICE_DOWN_TIME: '90',
+      CELLSDB_REPORT_INTERVAL: '15',
+      CELLSDB_API_MIGRATIONS_DIR: '/tmp/api',
+      CELLSDB_CELL_MIGRATIONS_DIR: '/tmp/cell',
+      CELLSDB_HOME: '/var/lib/cellsdb',
+      CELLSDB_EMBEDDED_PORT: '5999',
+      CELLSDB_FAILPOINT: 'runner:batch-done:3',
+    },
+  });
+  t.is(config.apiDb?.host, 'env-api');
+  t.is(config.db?.host, 'env-cell');
+  t.deepEqual(config.sources, { apiDb: 'environment', db: 'environment' });
+  t.deepEqual(config.configFiles, [configFile]);
+  t.true(config.json);
+  t.true(config.debug);
+  t.is(config.migrationLockWaitMs, 7000);
+  t.is(config.ddlLockTimeoutMs, 8000);
+  t.is(config.statementTimeoutMs, 9000);
+  t.is(config.connectTimeoutMs, 2500);
+  t.is(config.concurrency, 12);
+  t.deepEqual(config.serviceGroup, { driver: 'redis', redisUrl: 'redis://r:6379', serviceDownTime: 90, reportInterval: 15 });
+  t.deepEqual(config.migrationDirs, { api: '/tmp/api', cell: '/tmp/cell' });
+  t.is(config.home, '/var/lib/cellsdb');
+  t.deepEqual(config.embeddedServer, { dataDir: '/var/lib/cellsdb/embedded', port: 5999 });
+  t.is(config.failpoint, 'runner:batch-done:3');
+});
+
+test('config: CELLSDB_EMBEDDED_DIR overrides the home folder for the embedded server', (t) => {
+  const config = resolveConfig({ env: { CELLSDB_HOME: '/srv/home', CELLSDB_EMBEDDED_DIR: '/srv/pg' } });
+  t.is(config.embeddedServer.dataDir, '/srv/pg');
+});
+
+test('config: a flag beats the environment for every kind of option', (t) => {
+  const config = resolveConfig({
+    flags: { 'connect-timeout': 4, concurrency: 2, json: false, 'servicegroup-driver': 'database', 'cell-migrations-dir': '/flag' },
+    env: { CELLSDB_CONNECT_TIMEOUT: '1', CELLSDB_CONCURRENCY: '9', CELLSDB_JSON: 'yes', CELLSDB_SERVICEGROUP_DRIVER: 'redis', CELLSDB_CELL_MIGRATIONS_DIR: '/env' },
+  });
+  t.is(config.connectTimeoutMs, 4000);
+  t.is(config.concurrency, 2);
+  t.false(config.json);
+  t.is(config.serviceGroup.driver, 'database');
+  t.is(config.migrationDirs.cell, '/flag');
+});
+
+test('config: the documented and the mechanical variable name both work, and must agree', (t) => {
+  t.is(resolveConfig({ env: { CELLSDB_API_DATABASE_URL: 'postgresql://a@h/api' } }).apiDb?.database, 'api');
+  t.is(resolveConfig({ env: { CELLSDB_API_DB: 'postgresql://a@h/api' } }).apiDb?.database, 'api');
+  t.is(resolveConfig({ env: { CELLSDB_DATABASE_URL: 'postgresql://a@h/c', CELLSDB_DB: ' postgresql://a@h/c ' } }).db?.database, 'c');
+  const error = t.throws(() => resolveConfig({ env: { CELLSDB_DATABASE_URL: 'postgresql://a:pw1@h/c', CELLSDB_DB: 'postgresql://a@h/other' } }), { instanceOf: InvalidInputError });
+  t.regex(error?.message ?? '', /CELLSDB_DATABASE_URL and CELLSDB_DB are both set, to different values/);
+  t.false(error?.message.includes('pw1'));
+});
+
+const BAD_ENVIRONMENT: ReadonlyArray<[string, string, RegExp]> = [
+  ['CELLSDB_CONNECT_TIMEOUT', 'soon', /^CELLSDB_CONNECT_TIMEOUT must be a positive number of seconds, got 'soon'$/],
+  ['CELLSDB_LOCK_TIMEOUT', '-1', /^CELLSDB_LOCK_TIMEOUT must be a non-negative number of seconds/],
+  ['CELLSDB_CONCURRENCY', '1.5', /^CELLSDB_CONCURRENCY must be a positive whole number, got '1\.5'$/],
+  ['CELLSDB_JSON', 'maybe', /^CELLSDB_JSON must be true or false, got 'maybe'$/],
+  ['CELLSDB_SERVICEGROUP_DRIVER', 'zookeeper', /^unknown CELLSDB_SERVICEGROUP_DRIVER 'zookeeper': use database or redis$/],
+  ['CELLSDB_SERVICE_DOWN_TIME', '0', /^CELLSDB_SERVICE_DOWN_TIME must be a positive number of seconds/],
+  ['CELLSDB_EMBEDDED_PORT', '70000', /^CELLSDB_EMBEDDED_PORT must be a port number/],
+  ['CELLSDB_API_DATABASE_URL', 'not a url', /^malformed database URL .* \(CELLSDB_API_DATABASE_URL\)$/],
+];
+
+for (const [name, value, message] of BAD_ENVIRONMENT) {
+  test(`config: a bad ${name} is invalid input naming the variable`, (t) => {
+    const error = t.throws(() => resolveConfig({ env: { [name]: value } }), { instanceOf: InvalidInputError });
+    t.regex(error?.message ?? '', message);
+    t.is(error?.exitCode, ExitCode.invalidInput);
+  });
+}
+
+test('config: a bad URL names its flag or its config file key', (t) => {
+  t.regex(t.throws(() => resolveConfig({ flags: { db: 'nope' } }))?.message ?? '', /^malformed database URL .* \(--db\)$/);
+  const configFile = writeConf(t, '[database]\nconnection = nope\n');
+  t.regex(t.throws(() => resolveConfig({ flags: { 'config-file': configFile } }))?.message ?? '', /^malformed database URL .* \(\[database\] connection\)$/);
+});
+
+test('config: --embedded excludes URL flags also when the environment asks for it', (t) => {
+  const error = t.throws(() => resolveConfig({ flags: { db: 'postgresql://a@h/c' }, env: { CELLSDB_EMBEDDED: '1' } }), { instanceOf: InvalidInputError });
+  t.regex(error?.message ?? '', /CELLSDB_EMBEDDED and --db are mutually exclusive/);
+  t.true(resolveConfig({ flags: { embedded: true }, env: { [ENV.db]: 'postgresql://a@h/c' } }).embedded);
+});
+
+test('config: repeated config files, the later one winning key by key', (t) => {
+  const first = writeConf(t, NOVA_CONF, 'first.conf');
+  const second = writeConf(t, '[database]\nconnection = postgresql://second@second-cell/nova\n', 'second.conf');
+  const config = resolveConfig({ flags: { 'config-file': [first, second] } });
+  t.is(config.db?.host, 'second-cell');
+  t.is(config.apiDb?.host, 'file-api-host');
+  t.deepEqual(config.configFiles, [first, second]);
+});
+
+test('config files: read through one small interface, by section and key', (t) => {
+  const values = readConfigFiles([writeConf(t, `${NOVA_CONF}\n[oslo.messaging]\nurl = rabbit://x\n`)]);
+  t.is(values.get('api_database', 'connection'), FILE_API);
+  t.is(values.get('DEFAULT', 'debug'), 'true');
+  t.is(values.get('oslo.messaging', 'url'), 'rabbit://x');
+  t.is(values.get('database', 'missing'), undefined);
+  t.is(values.get('nowhere', 'connection'), undefined);
+});
+
+// The files are read by the oslo.config-compatible reader (src/config/oslo-ini.ts, its own tests in
+// test/oslo-ini.test.ts); these pin what resolveConfig makes of it.
+test('config: the file is read as oslo.config reads nova.conf (section case, ":" separator, $name substitution)', (t) => {
+  const configFile = writeConf(t, '[DEFAULT]\ndb_host = subst-host\n\n[API_Database]\nconnection: mysql+pymysql://nova:pw@$db_host/nova_api\n');
+  const config = resolveConfig({ flags: { 'config-file': configFile }, env: {} });
+  t.is(config.apiDb?.host, 'subst-host');
+  t.deepEqual(config.sources, { apiDb: 'config file' });
+});
+
+test('config: an empty value in the file leaves the setting unset', (t) => {
+  const configFile = writeConf(t, '[api_database]\nconnection =\n\n[database]\nconnection = \n');
+  const config = resolveConfig({ flags: { 'config-file': configFile }, env: {} });
+  t.is(config.apiDb, undefined);
+  t.is(config.db, undefined);
+  t.deepEqual(config.sources, {});
+});
+
+test('config: a malformed file is invalid input naming the file and the line, never the value', (t) => {
+  const configFile = writeConf(t, '[database]\nconnection = mysql://nova:s3cr3t-pw@db/nova\n  s3cr3t-continued\nno separator s3cr3t\n');
+  const error = t.throws(() => resolveConfig({ flags: { 'config-file': configFile }, env: {} }), { instanceOf: ConfigFileError });
+  t.is(error?.exitCode, ExitCode.invalidInput);
+  t.true(error?.message.startsWith(`${configFile}:4: `), error?.message);
+  t.false(error?.message.includes('s3cr3t'), error?.message);
 });

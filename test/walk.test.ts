@@ -8,7 +8,7 @@ import type { LineId } from '../src/migrate/types.js';
 import { eachDialect, useDatabase } from './helpers/databases.js';
 import { SchemaView, migrationChecks } from './migration-checks.js';
 
-const config = { lockTimeoutMs: 10_000, ddlLockTimeoutMs: 10_000, statementTimeoutMs: 60_000 };
+const config = { migrationLockWaitMs: 10_000, ddlLockTimeoutMs: 10_000, statementTimeoutMs: 60_000 };
 
 for (const id of ['api', 'cell'] as const satisfies readonly LineId[]) {
   test(`${id} line: every migration has a check`, (t) => {

@@ -1,3 +1,4 @@
+import type { DialectSql } from '../db/dialect.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { CellsdbError, InvalidInputError } from '../errors.js';
 import { type DatabaseUrl, databaseIdentity, maskUrl, parseDatabaseUrl, withDatabase } from '../url.js';
@@ -181,7 +182,7 @@ export interface DiscoverOptions {
   readonly cellUuid?: string | undefined;
   /** Find hosts from `nova-compute` services instead of compute nodes. */
   readonly byService?: boolean | undefined;
-  /** @default 4 */
+  /** @default DEFAULTS.concurrency */
   readonly concurrency?: number | undefined;
 }
 
@@ -190,7 +191,7 @@ export interface DiscoverOptions {
  * Safe to run twice at once: the unique host mapping decides, and a lost race is not an error.
  */
 export async function discoverHosts(
-  api: DatabaseHandle,
+  api: DatabaseHandle<DialectSql>,
   registry: ConnectionRegistry,
   serviceGroup: ServiceGroupApi,
   options: DiscoverOptions = {},
@@ -215,7 +216,7 @@ export async function discoverHosts(
       }
       return { found, mapped };
     },
-    { concurrency: options.concurrency ?? 4 },
+    { concurrency: options.concurrency },
   );
 }
 

@@ -1,8 +1,11 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { InvalidInputError } from '../errors.js';
 import type { MigrationLine } from '../migrate/lines.js';
-import { type LineStatus, type LineTarget, type MigratorEvent, type SyncResult, lineStatus, syncLine } from '../migrate/migrator.js';
+import { lineStatus, type SyncResult, syncLine } from '../migrate/migrator.js';
+import type { LineStatus } from '../migrate/plan.js';
+import { type LinePreview, type PreviewCache, type PreviewOptions, previewLine } from '../migrate/preview.js';
+import type { LineTarget, MigratorEvent } from '../migrate/target.js';
 import { CELL0_UUID, type CellMappingRow, cellLabel, MappingStore } from './mappings.js';
 import { type CellOutcome, cellDatabaseUrl, scatterGather } from './targeting.js';
 
@@ -21,8 +24,8 @@ export async function selectCells(api: DatabaseHandle, names: readonly string[] 
 export interface FanOutOptions {
   readonly registry: ConnectionRegistry;
   readonly line: MigrationLine;
-  readonly config: Pick<Config, 'lockTimeoutMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
-  /** @default 4 */
+  readonly config: Pick<Config, 'migrationLockWaitMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
+  /** @default DEFAULTS.concurrency */
   readonly concurrency?: number;
   readonly onEvent?: (cell: CellMappingRow, event: MigratorEvent) => void;
 }
@@ -47,7 +50,7 @@ async function cell0First<T>(cells: readonly CellMappingRow[], concurrency: numb
   const cell0 = cells.filter((c) => c.uuid === CELL0_UUID);
   const rest = cells.filter((c) => c.uuid !== CELL0_UUID);
   const first = await scatterGather(cell0, work, { concurrency: 1 });
-  const others = await scatterGather(rest, work, { concurrency: concurrency ?? 4 });
+  const others = await scatterGather(rest, work, { concurrency });
   return [...first, ...others];
 }
 
@@ -59,4 +62,18 @@ export function syncCells(cells: readonly CellMappingRow[], options: FanOutOptio
 /** `db version` / `db status` across cells. */
 export function statusOfCells(cells: readonly CellMappingRow[], options: FanOutOptions): Promise<CellOutcome<LineStatus>[]> {
   return cell0First(cells, options.concurrency, (cell) => lineStatus(cellTarget(cell, options)));
+}
+
+/**
+ * `db sync --dry-run` across cells: each cell's preview (read-only), with one rehearsal per server
+ * and version shared by the cells that need the same one.
+ */
+export function previewCells(
+  cells: readonly CellMappingRow[],
+  options: FanOutOptions,
+  version?: string,
+  { onLeftBehind }: Pick<PreviewOptions, 'onLeftBehind'> = {},
+): Promise<CellOutcome<LinePreview>[]> {
+  const cache: PreviewCache = new Map();
+  return scatterGather(cells, (cell) => previewLine(cellTarget(cell, options), version, { cache, onLeftBehind }), { concurrency: options.concurrency });
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { QueryTypes } from 'sequelize';
+import type { DialectSql } from '../db/dialect.js';
 import type { DatabaseHandle } from '../db/registry.js';
 
 /** cell0's fixed identity (Nova's `CellMapping.CELL0_UUID`). */
@@ -110,7 +111,7 @@ const INSTANCE_SELECT = `SELECT ${Object.values(INSTANCE_MAPPING_COLUMNS).join('
  * come out translated, naming the database (URL masked).
  */
 export class MappingStore {
-  constructor(private readonly api: DatabaseHandle) {}
+  constructor(private readonly api: DatabaseHandle<DialectSql>) {}
 
   private select<Row extends object>(sql: string, replacements: Record<string, unknown> = {}): Promise<Row[]> {
     return this.api.run((s) => s.query<Row>(sql, { replacements, type: QueryTypes.SELECT }));

@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { translateDriverError } from '../db/translate-error.js';
 import { CellsdbError } from '../errors.js';
 import { type DatabaseUrl, maskUrl, parseDatabaseUrl } from '../url.js';
@@ -31,13 +32,14 @@ export function targetCell(registry: ConnectionRegistry, cell: CellMappingRow): 
 
 /**
  * Runs `work` on every cell, at most `concurrency` at a time, and returns one outcome per cell in
- * the order given. A failing cell never stops the others: its error (translated, URL masked, naming
- * the cell) is its outcome.
+ * the order given. A failing cell never stops the others: its error (translated, URL masked) is
+ * its outcome, beside the cell it belongs to; {@link cellErrorMessage} names the cell where the
+ * message is shown away from it.
  */
 export function scatterGather<T>(
   cells: readonly CellMappingRow[],
   work: (cell: CellMappingRow) => Promise<T>,
-  options: { concurrency?: number } = {},
+  options: { concurrency?: number | undefined } = {},
 ): Promise<CellOutcome<T>[]> {
   return scatterGatherOver(
     cells.map((cell) => ({ cell })),
@@ -53,9 +55,9 @@ export function scatterGather<T>(
 export async function scatterGatherOver<I extends { readonly cell: CellMappingRow }, T>(
   items: readonly I[],
   work: (item: I) => Promise<T>,
-  options: { concurrency?: number } = {},
+  options: { concurrency?: number | undefined } = {},
 ): Promise<CellOutcome<T>[]> {
-  const limit = pLimit(Math.max(1, options.concurrency ?? 4));
+  const limit = pLimit(Math.max(1, options.concurrency ?? DEFAULTS.concurrency));
   return Promise.all(
     items.map((item) =>
       limit(async (): Promise<CellOutcome<T>> => {
@@ -64,13 +66,33 @@ export async function scatterGatherOver<I extends { readonly cell: CellMappingRo
         try {
           return { cell, ok: true, value: await work(item), ms: Date.now() - started };
         } catch (error) {
-          const translated = translateDriverError(error, maskUrl(cell.databaseConnection));
-          const label = cellLabel(cell);
-          const message = translated.message.startsWith(`cell '${label}'`) ? translated.message : `cell '${label}': ${translated.message}`;
-          const wrapped = new CellsdbError(message, { cause: translated, exitCode: translated.exitCode });
-          return { cell, ok: false, error: wrapped, ms: Date.now() - started };
+          return { cell, ok: false, error: translateDriverError(error, maskUrl(cell.databaseConnection)), ms: Date.now() - started };
         }
       }),
     ),
   );
+}
+
+/** A failed cell's error as read away from its row: `cell 'name': …`, naming the cell once. */
+export function cellErrorMessage(outcome: Extract<CellOutcome<unknown>, { ok: false }>): string {
+  const prefix = `cell '${cellLabel(outcome.cell)}'`;
+  // Errors of work on one cell often name it already (the migrator's label is `cell 'name'`).
+  return outcome.error.message.startsWith(prefix) ? outcome.error.message : `${prefix}: ${outcome.error.message}`;
+}
+
+/** The outcomes that failed. */
+export function failedCells<T>(outcomes: readonly CellOutcome<T>[]): Array<Extract<CellOutcome<T>, { ok: false }>> {
+  return outcomes.filter((o): o is Extract<CellOutcome<T>, { ok: false }> => !o.ok);
+}
+
+/**
+ * Throws, when any cell failed, one error (exit 1) naming every failed cell (URLs masked) and the
+ * first error. For after a per-cell table has been printed.
+ */
+export function throwIfAnyCellFailed<T>(outcomes: readonly CellOutcome<T>[]): void {
+  const failed = failedCells(outcomes);
+  const first = failed[0];
+  if (first === undefined) return;
+  const names = failed.map((o) => `${cellLabel(o.cell)} (${maskUrl(o.cell.databaseConnection)})`).join(', ');
+  throw new CellsdbError(`${failed.length} of ${outcomes.length} cells failed: ${names}; first error: ${cellErrorMessage(first)}`, { cause: first.error });
 }

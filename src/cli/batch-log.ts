@@ -1,7 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { pino, type Logger } from 'pino';
-import { CellsdbError } from '../errors.js';
-import { maskUrlsInText } from '../url.js';
+import { InvalidInputError, maskUrlsInText } from '../index.js';
 
 /** A batch as logged: which cell and mover, which keys, how many rows, how long. */
 export interface BatchLine {
@@ -60,6 +59,6 @@ export async function checkLogFile(file: string | undefined): Promise<void> {
     const handle = await open(file, 'a');
     await handle.close();
   } catch (cause) {
-    throw new CellsdbError(`cannot write the log file '${file}': ${(cause as NodeJS.ErrnoException).code ?? cause}`, { exitCode: 127, cause });
+    throw new InvalidInputError(`cannot write the log file '${file}': ${(cause as NodeJS.ErrnoException).code ?? cause}`, { cause });
   }
 }

@@ -1,30 +1,16 @@
 // What `schema check`, `schema lint` and `upgrade check` share: their exit codes 0, 1 and 2 carry
-// findings, so an error that stops a check must not come out as one of them; scratch servers; the
-// JUnit file.
+// findings, so an error that stops a check must not come out as one of them (see CHECK_ERROR_EXIT);
+// scratch servers; the JUnit file.
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { CellsdbError, InvalidInputError } from '../errors.js';
-import { distinctServers } from '../schema/scratch.js';
-import { type DatabaseUrl, parseDatabaseUrl } from '../url.js';
+import { type DatabaseUrl, distinctServers, ExitCode, InvalidInputError, parseDatabaseUrl } from '../index.js';
 import type { Runtime } from './runtime.js';
 
-/** The exit code of a check command that could not do its work (nova-status's 255). */
-export const CHECK_ERROR_EXIT = 255;
-
 /**
- * Runs a check command's work so that any failure to do it exits 255, never 1 or 2 (which say
- * "pending" and "broken"); invalid input keeps its 127.
+ * The exit code of a check command that could not do its work (nova-status's 255), for every error
+ * but invalid input (127): never 1 or 2, which say "pending" and "broken". `main` applies it.
  */
-export async function asCheckCommand(work: () => Promise<void>): Promise<void> {
-  try {
-    await work();
-  } catch (error) {
-    if (error instanceof InvalidInputError) throw error;
-    if (error instanceof CellsdbError && error.exitCode === CHECK_ERROR_EXIT) throw error;
-    const message = error instanceof Error ? error.message : String(error);
-    throw new CellsdbError(message, { exitCode: CHECK_ERROR_EXIT, cause: error });
-  }
-}
+export const CHECK_ERROR_EXIT = ExitCode.unexpected;
 
 /** A URL option, parsed (bad input is 127, masked). */
 export function urlOption(value: string | undefined): DatabaseUrl | undefined {

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
+// The CLI's entry (the package's `bin`) and its edge: the only module that reads `process.argv` and
+// `process.env`, once, and the only one that turns errors and returned codes into an exit code.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import yargs, { type Argv } from 'yargs';
+import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CellsdbError, ExitCode, InvalidInputError } from '../errors.js';
-import { maskUrlsInText } from '../url.js';
+import { CellsdbError, type Environment, ExitCode, GLOBAL_OPTIONS, InvalidInputError, maskUrlsInText } from '../index.js';
+import type { AnyLeafCommand, Command } from './command.js';
 import { apiDbCommand } from './commands/api-db.js';
 import { cellV2Command } from './commands/cell-v2.js';
 import { dbCommand } from './commands/db.js';
@@ -18,34 +20,52 @@ import { type GlobalArgs, Runtime } from './runtime.js';
 /** Every command, in one explicit list (no commandDir). */
 const COMMANDS = [apiDbCommand, dbCommand, cellV2Command, serviceCommand, schemaCommand, upgradeCommand, demoCommand] as const;
 
-function buildParser(rt: Runtime, argv: readonly string[]): Argv<GlobalArgs> {
-  let parser = yargs([...argv])
-    .scriptName('cellsdb')
-    .usage('$0 <command> [options]')
-    .option('api-db', { type: 'string', describe: 'API database URL ([api_database] connection)', global: true })
-    .option('db', { type: 'string', describe: 'Local cell database URL ([database] connection)', global: true })
-    .option('config-file', { type: 'string', describe: 'nova.conf-style INI file', global: true })
-    .option('embedded', { type: 'boolean', describe: 'Use a local embedded PostgreSQL', global: true })
-    .option('json', { type: 'boolean', describe: 'Machine-readable output', global: true })
-    .option('debug', { type: 'boolean', describe: 'Print stack traces on errors', global: true })
-    .option('lock-timeout', { type: 'number', describe: 'Seconds to wait for another runner’s migration lock [default: 60]', global: true })
-    .option('ddl-lock-timeout', { type: 'number', describe: 'Seconds a DDL statement may wait for table locks [default: 10]', global: true })
-    .option('statement-timeout', { type: 'number', describe: 'Seconds one migration statement may run [default: 600]', global: true })
-    .option('connect-timeout', { type: 'number', describe: 'Seconds to wait for a connection [default: 10]', global: true })
-    .option('concurrency', { type: 'number', describe: 'How many cells to work on at once [default: 4]', global: true })
-    .option('servicegroup-driver', { type: 'string', describe: 'Where service liveness comes from: database or redis [default: database]', global: true })
-    .option('redis-url', { type: 'string', describe: 'Redis URL for --servicegroup-driver redis (or CELLSDB_REDIS_URL)', global: true })
-    .option('service-down-time', { type: 'number', describe: 'Seconds without a heartbeat before a service is down [default: 60]', global: true })
-    .option('report-interval', { type: 'number', describe: 'Seconds between service heartbeats [default: 10]', global: true })
-    .option('api-migrations-dir', { type: 'string', hidden: true, global: true })
-    .option('cell-migrations-dir', { type: 'string', hidden: true, global: true })
+/** The command that ran and the code it returned. */
+interface Outcome {
+  command: AnyLeafCommand | undefined;
+  exitCode: number;
+}
+
+/** A command as yargs takes it; a leaf's handler records what its `run` returned. */
+function toYargs(command: Command, outcome: Outcome): CommandModule<GlobalArgs, GlobalArgs> {
+  if ('subcommands' in command) {
+    return {
+      command: command.command,
+      describe: command.describe,
+      builder: (y: Argv<GlobalArgs>) => {
+        let parser = y;
+        for (const sub of command.subcommands) parser = parser.command(toYargs(sub, outcome));
+        // A group's missing or unknown subcommand: yargs fails with an empty message (see fail()).
+        return parser.demandCommand(1, '');
+      },
+      handler: () => undefined,
+    };
+  }
+  const run = command.run as (args: GlobalArgs) => Promise<number | void>;
+  return {
+    command: command.command,
+    describe: command.describe,
+    builder: command.builder as ((y: Argv<GlobalArgs>) => Argv<GlobalArgs>) | undefined,
+    handler: async (args: GlobalArgs) => {
+      outcome.command = command;
+      outcome.exitCode = (await run(args)) ?? ExitCode.ok;
+    },
+  };
+}
+
+function buildParser(rt: Runtime, argv: readonly string[], outcome: Outcome): Argv<GlobalArgs> {
+  // The global options come from the library's table (flag, type, help); their values are read
+  // only by resolveConfig, in the middleware.
+  let base: Argv = yargs([...argv]).scriptName('cellsdb').usage('$0 <command> [options]');
+  for (const option of GLOBAL_OPTIONS) {
+    base = base.option(option.flag, { type: option.type, describe: option.describe, global: true, ...('hidden' in option ? { hidden: true } : {}) });
+  }
+  let parser = base
     .conflicts('embedded', ['api-db', 'db', 'config-file'])
+    // Every global option resolved and validated once, before any handler runs (not for --help,
+    // which runs none and must work whatever the environment holds).
     .middleware((args) => {
-      const concurrency = args.concurrency as number | undefined;
-      if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
-        throw new InvalidInputError(`--concurrency must be a positive whole number, got '${String(args.concurrency)}'`);
-      }
-      rt.useArgs(args as GlobalArgs);
+      if (args.help !== true) rt.configure(args as GlobalArgs);
     })
     .strict()
     .demandCommand(1, 'no command given: run cellsdb --help')
@@ -59,24 +79,32 @@ function buildParser(rt: Runtime, argv: readonly string[]): Argv<GlobalArgs> {
     })
     .help()
     .version(false) as unknown as Argv<GlobalArgs>;
-  for (const command of COMMANDS) parser = parser.command(command(rt)) as Argv<GlobalArgs>;
+  for (const command of COMMANDS) parser = parser.command(toYargs(command(rt), outcome));
   return parser;
+}
+
+/** The exit code of an error: its class's, or the command's own for every error but invalid input. */
+function exitCodeOf(error: unknown, command: AnyLeafCommand | undefined): number {
+  if (command?.errorExitCode !== undefined && !(error instanceof InvalidInputError)) return command.errorExitCode;
+  return error instanceof CellsdbError ? error.exitCode : ExitCode.unexpected;
 }
 
 /**
  * Runs the CLI: the only place that maps an error to an exit code and a one-line message (a stack
- * trace only with --debug). Returns the exit code; never calls process.exit, so `finally` runs.
+ * trace only with --debug). Returns the exit code a command returned, or its error's; never calls
+ * process.exit, so `finally` runs. `env` is the environment, read by nothing else.
  */
-export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env, writers: Writers = processWriters): Promise<number> {
-  const debug = argv.includes('--debug');
+export async function main(argv: readonly string[], env: Environment = process.env, writers: Writers = processWriters): Promise<number> {
   const rt = new Runtime(env, writers);
+  const outcome: Outcome = { command: undefined, exitCode: ExitCode.ok };
   try {
-    await buildParser(rt, argv).parseAsync();
-    return rt.exitCode;
+    await buildParser(rt, argv, outcome).parseAsync();
+    return outcome.exitCode;
   } catch (error) {
-    const known = error instanceof CellsdbError;
     const message = error instanceof Error ? error.message : String(error);
     writers.stderr(`cellsdb: error: ${maskUrlsInText(message).replace(/\s*\n\s*/g, ' ')}\n`);
+    // Before the options are resolved (a parse error, a bad value), --debug is read from argv alone.
+    const debug = rt.resolved?.debug ?? argv.includes('--debug');
     if (debug && error instanceof Error) {
       let e: unknown = error;
       while (e instanceof Error) {
@@ -85,7 +113,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
         if (e) writers.stderr('caused by: ');
       }
     }
-    return known ? (error as CellsdbError).exitCode : ExitCode.unexpected;
+    return exitCodeOf(error, outcome.command);
   } finally {
     await rt.close();
   }

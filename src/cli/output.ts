@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { maskUrlsInText } from '../url.js';
+import { maskUrlsInText } from '../index.js';
 
 /** Where a command writes: human tables or JSON on stdout, progress and notices on stderr. */
 export interface Output {

@@ -1,75 +1,78 @@
-import { type Config, requireApiDb, resolveConfig } from '../config.js';
-import type { DatabaseHandle } from '../db/registry.js';
-import { selectCells } from '../cells/fan-out.js';
-import type { CellMappingRow } from '../cells/mappings.js';
-import { InvalidInputError } from '../errors.js';
-import { ServiceGroupApi } from '../servicegroup/api.js';
-import { ConnectionRegistry } from '../db/registry.js';
-import { type EmbeddedServer, startEmbeddedPostgres } from '../db/embedded.js';
-import { parseDatabaseUrl } from '../url.js';
+import {
+  type CellMappingRow,
+  type Config,
+  ConnectionRegistry,
+  type DatabaseHandle,
+  type EmbeddedServer,
+  type Environment,
+  type GlobalFlags,
+  ServiceGroupApi,
+  cellsOrLocalCell,
+  parseDatabaseUrl,
+  requireApiDb,
+  resolveConfig,
+  startEmbeddedPostgres,
+} from '../index.js';
 import { type Output, createOutput, type Writers } from './output.js';
 
-/** Options every command accepts (see main.ts). */
-export interface GlobalArgs {
-  readonly 'api-db'?: string | undefined;
-  readonly db?: string | undefined;
-  readonly 'config-file'?: string | undefined;
-  readonly embedded?: boolean | undefined;
-  readonly json?: boolean | undefined;
-  readonly debug?: boolean | undefined;
-  readonly 'lock-timeout'?: number | undefined;
-  readonly 'ddl-lock-timeout'?: number | undefined;
-  readonly 'statement-timeout'?: number | undefined;
-  readonly 'connect-timeout'?: number | undefined;
-  readonly concurrency?: number | undefined;
-  readonly 'servicegroup-driver'?: string | undefined;
-  readonly 'redis-url'?: string | undefined;
-  readonly 'service-down-time'?: number | undefined;
-  readonly 'report-interval'?: number | undefined;
-  readonly 'api-migrations-dir'?: string | undefined;
-  readonly 'cell-migrations-dir'?: string | undefined;
-}
+/** Options every command accepts, by flag (see `GLOBAL_OPTIONS`); commands' own arguments extend them. */
+export type GlobalArgs = GlobalFlags;
 
 /**
- * What a command handler works with: the configuration (resolved once, on first use, so that
- * `--help` connects to nothing), the connection registry, the output, and the exit code it sets.
- * `main` creates one per process and closes it in `finally`.
+ * What a command works with: the configuration (resolved once, from the parsed global options and
+ * the environment main was given), the connection registry, the output, the embedded server and
+ * the service-group API, started on first use so that `--help` connects to nothing. `main` creates
+ * one per process and closes it in `finally`.
  */
 export class Runtime {
-  readonly registry: ConnectionRegistry;
-  exitCode = 0;
-  private config_: Promise<Config> | undefined;
+  private configured: { readonly config: Config; readonly registry: ConnectionRegistry; readonly output: Output } | undefined;
+  private databases_: Promise<Config> | undefined;
   private embedded: EmbeddedServer | undefined;
-  private output_: Output | undefined;
   private serviceGroup_: Promise<ServiceGroupApi> | undefined;
 
   constructor(
-    private readonly env: Readonly<Record<string, string | undefined>>,
+    private readonly env: Environment,
     private readonly writers: Writers,
-    private args: GlobalArgs = {},
-  ) {
-    this.registry = new ConnectionRegistry({ max: 4, connectTimeoutMs: 10_000 });
+  ) {}
+
+  /** Resolves the configuration (main's middleware, once yargs has parsed the global options). */
+  configure(args: GlobalArgs): void {
+    if (this.configured) return;
+    const config = resolveConfig({ flags: args, env: this.env });
+    this.configured = {
+      config,
+      registry: new ConnectionRegistry({ connectTimeoutMs: config.connectTimeoutMs }),
+      output: createOutput(config.json, this.writers),
+    };
   }
 
-  /** Called by main once yargs has parsed the global options. */
-  useArgs(args: GlobalArgs): void {
-    this.args = args;
-    this.output_ = undefined;
+  /** The resolved configuration, once {@link configure} has run; undefined before. */
+  get resolved(): Config | undefined {
+    return this.configured?.config;
+  }
+
+  private get state(): NonNullable<Runtime['configured']> {
+    if (!this.configured) throw new Error('the runtime is used before the global options were resolved');
+    return this.configured;
+  }
+
+  private get settings(): Config {
+    return this.state.config;
+  }
+
+  /** Every connection of this run: `--connect-timeout` applies to each. */
+  get registry(): ConnectionRegistry {
+    return this.state.registry;
   }
 
   get output(): Output {
-    this.output_ ??= createOutput(this.args.json === true, this.writers);
-    return this.output_;
+    return this.state.output;
   }
 
-  get globals(): GlobalArgs {
-    return this.args;
-  }
-
-  /** The resolved configuration; with `--embedded`, starts the local server and points both URLs at it. */
+  /** The configuration; with `--embedded`, the embedded server started and both URLs pointed at it. */
   config(): Promise<Config> {
-    this.config_ ??= this.resolve();
-    return this.config_;
+    this.databases_ ??= this.withEmbedded(this.settings);
+    return this.databases_;
   }
 
   /** A connected handle on the API database (one-line error when none is configured). */
@@ -77,59 +80,26 @@ export class Runtime {
     return this.registry.connect(requireApiDb(await this.config()));
   }
 
-  /**
-   * The cells a command works on: the mapped cells (or those named), else — with no API database —
-   * the local cell database (`--db`) as a cell named 'local'.
-   */
+  /** The cells a service command works on: the mapped cells, else the local cell database as a cell named 'local'. */
   async cells(names: readonly string[] = []): Promise<CellMappingRow[]> {
-    const config = await this.config();
-    if (config.apiDb) return selectCells(await this.apiDatabase(), names);
-    if (config.db) return [{ id: 0, uuid: 'local', name: 'local', transportUrl: 'none:///', databaseConnection: config.db.raw, disabled: false }];
-    throw new InvalidInputError('no API database or cell database configured: pass --api-db URL (or --db URL), set CELLSDB_API_DATABASE_URL, give --config-file, or use --embedded');
+    return cellsOrLocalCell(this.registry, await this.config(), names);
   }
 
-  /** The service-group API with the driver chosen by --servicegroup-driver (closed with the runtime). */
+  /** The service-group API with the configured driver (closed with the runtime). */
   serviceGroup(): Promise<ServiceGroupApi> {
-    this.serviceGroup_ ??= (async () => {
-      const a = this.args;
-      const driver = a['servicegroup-driver'] ?? 'database';
-      if (driver !== 'database' && driver !== 'redis') throw new InvalidInputError(`unknown --servicegroup-driver '${driver}': use database or redis`);
-      for (const flag of ['service-down-time', 'report-interval'] as const) {
-        const v = a[flag];
-        if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new InvalidInputError(`--${flag} must be a positive number of seconds, got '${String(v)}'`);
-      }
-      return ServiceGroupApi.open({
-        registry: this.registry,
-        driver,
-        redisUrl: a['redis-url'] ?? this.env.CELLSDB_REDIS_URL,
-        liveness: {
-          ...(a['service-down-time'] !== undefined ? { serviceDownTime: a['service-down-time'] } : {}),
-          ...(a['report-interval'] !== undefined ? { reportInterval: a['report-interval'] } : {}),
-        },
-      });
-    })();
+    const { driver, redisUrl, serviceDownTime, reportInterval } = this.settings.serviceGroup;
+    this.serviceGroup_ ??= ServiceGroupApi.open({ registry: this.registry, driver, redisUrl, liveness: { serviceDownTime, reportInterval } });
     return this.serviceGroup_;
   }
 
   /** Starts (or joins) the embedded server; used by `--embedded` and `demo`. */
   async embeddedServer(): Promise<EmbeddedServer> {
-    this.embedded ??= await startEmbeddedPostgres({ dataDir: this.env.CELLSDB_EMBEDDED_DIR, port: numberOr(this.env.CELLSDB_EMBEDDED_PORT) });
+    this.embedded ??= await startEmbeddedPostgres(this.settings.embeddedServer);
     return this.embedded;
   }
 
-  private async resolve(): Promise<Config> {
-    const a = this.args;
-    const base = {
-      configFile: a['config-file'],
-      env: this.env,
-      lockTimeoutSeconds: a['lock-timeout'],
-      ddlLockTimeoutSeconds: a['ddl-lock-timeout'],
-      statementTimeoutSeconds: a['statement-timeout'],
-      connectTimeoutSeconds: a['connect-timeout'],
-    };
-    // Validate everything given before starting anything.
-    const config = resolveConfig({ ...base, apiDb: a['api-db'], db: a.db });
-    if (!a.embedded) return config;
+  private async withEmbedded(config: Config): Promise<Config> {
+    if (!config.embedded) return config;
     const server = await this.embeddedServer();
     const apiDb = await server.ensureDatabase('cellsdb_api');
     const db = await server.ensureDatabase('cellsdb_cell');
@@ -144,13 +114,7 @@ export class Runtime {
   /** Closes every connection, then stops the embedded server if this process started it. */
   async close(): Promise<void> {
     await this.serviceGroup_?.then((sg) => sg.close()).catch(() => undefined);
-    await this.registry.close();
+    await this.configured?.registry.close();
     await this.embedded?.stop();
   }
-}
-
-function numberOr(value: string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  return Number.isInteger(n) && n > 0 ? n : undefined;
 }

@@ -1,14 +1,18 @@
-// `api_db sync --dry-run` and `db sync --dry-run`: the SQL each pending migration would send,
-// rehearsed on a scratch database, printed as a commented script (or JSON). Nothing is written to
-// the databases previewed.
-import type { CellMappingRow } from '../cells/mappings.js';
-import { cellLabel } from '../cells/mappings.js';
-import { cellDatabaseUrl, type CellOutcome, scatterGather } from '../cells/targeting.js';
-import type { FanOutOptions } from '../cells/fan-out.js';
-import { CellsdbError } from '../errors.js';
-import type { LineTarget } from '../migrate/migrator.js';
-import { type LinePreview, type PreviewCache, previewLine } from '../schema/preview.js';
-import { maskUrl } from '../url.js';
+// `api_db sync --dry-run` and `db sync --dry-run`, rendered: the SQL each pending migration would
+// send (src/migrate/preview.ts rehearses it on a scratch database), printed as a commented script
+// (or JSON). Nothing is written to the databases previewed.
+import {
+  type CellMappingRow as CellMapping,
+  cellErrorMessage,
+  cellLabel,
+  CellsdbError,
+  type FanOutOptions,
+  type LinePreview,
+  type LineTarget,
+  maskUrl,
+  previewCells as previewEveryCell,
+  previewLine,
+} from '../index.js';
 import type { Runtime } from './runtime.js';
 
 function printScript(rt: Runtime, p: LinePreview): void {
@@ -30,20 +34,14 @@ const asJson = (p: LinePreview) => ({ dry_run: true, line: p.line, label: p.labe
 
 /** The preview of one database (`api_db sync --dry-run`, `db sync --dry-run --local-cell`). */
 export async function previewOne(rt: Runtime, target: LineTarget, version: string | undefined): Promise<void> {
-  const preview = await previewLine(target, version);
+  const preview = await previewLine(target, version, { onLeftBehind: (text) => rt.output.notice(text) });
   if (rt.output.json) rt.output.data(asJson(preview));
   else printScript(rt, preview);
 }
 
-/** The preview of every cell (cell0 first), one rehearsal per server and version shared by the cells. */
-export async function previewCells(rt: Runtime, cells: readonly CellMappingRow[], options: FanOutOptions, version: string | undefined): Promise<void> {
-  const cache: PreviewCache = new Map();
-  const outcomes: Array<CellOutcome<LinePreview>> = await scatterGather(
-    cells,
-    (cell) =>
-      previewLine({ registry: options.registry, url: cellDatabaseUrl(cell), line: options.line, label: `cell '${cellLabel(cell)}'`, config: options.config }, version, { cache }),
-    { concurrency: options.concurrency ?? 4 },
-  );
+/** The preview of every mapped cell, printed; exit as the first cell that could not be previewed. */
+export async function previewCells(rt: Runtime, cells: readonly CellMapping[], options: FanOutOptions, version: string | undefined): Promise<void> {
+  const outcomes = await previewEveryCell(cells, options, version, { onLeftBehind: (text) => rt.output.notice(text) });
   if (rt.output.json) {
     rt.output.data(outcomes.map((o) => ({ cell: o.cell.name, uuid: o.cell.uuid, ...(o.ok ? asJson(o.value) : { error: o.error.message }) })));
   } else {
@@ -56,6 +54,6 @@ export async function previewCells(rt: Runtime, cells: readonly CellMappingRow[]
   const failed = outcomes.filter((o) => !o.ok);
   if (failed.length > 0) {
     const first = failed[0] as Extract<(typeof failed)[number], { ok: false }>;
-    throw new CellsdbError(`could not preview ${failed.length} of ${outcomes.length} cells; first error: ${first.error.message}`, { exitCode: first.error.exitCode });
+    throw new CellsdbError(`could not preview ${failed.length} of ${outcomes.length} cells; first error: ${cellErrorMessage(first)}`, { exitCode: first.error.exitCode });
   }
 }

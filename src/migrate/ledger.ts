@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import { DataTypes, QueryTypes, type Sequelize, type Transaction } from 'sequelize';
-import type { UmzugStorage } from 'umzug';
 
 /** A ledger row. `started` means a migration began and never finished (non-transactional DDL). */
 export interface LedgerRow {
@@ -15,11 +14,11 @@ export interface LedgerRow {
 const whoAmI = (): string => `${hostname()} pid ${process.pid}`;
 
 /**
- * The ledger of one line in one database: which migrations ran, with the checksum of their source
- * and a started-marker for migrations whose DDL commits as it goes (MariaDB). It is also the Umzug
- * storage of the line.
+ * The ledger table of one line in one database: which migrations ran, with the checksum of their
+ * source and a started-marker for migrations whose DDL commits as it goes (MariaDB). Umzug reaches
+ * it through `LedgerStorage` (ledger-storage.ts).
  */
-export class Ledger implements UmzugStorage {
+export class Ledger {
   private readonly table: string;
 
   constructor(
@@ -102,19 +101,5 @@ export class Ledger implements UmzugStorage {
     if (Number(found[0]?.n ?? 0) === 0) return false;
     await this.sequelize.query(`DELETE FROM ${this.table} WHERE name = :name`, { replacements: { name } });
     return true;
-  }
-
-  // Umzug storage contract. The migrator records rows itself (inside the migration's transaction on
-  // PostgreSQL), so logMigration confirms the row as applied and is a no-op when it already is.
-  async executed(): Promise<string[]> {
-    return (await this.rows()).map((r) => r.name);
-  }
-
-  async logMigration(): Promise<void> {
-    // Recorded by the migrator, which knows the checksum and the transaction.
-  }
-
-  async unlogMigration(): Promise<void> {
-    throw new Error('cellsdb does not run migrations down');
   }
 }

@@ -1,5 +1,5 @@
 import type { QueryInterface, Sequelize, Transaction } from 'sequelize';
-import type { DialectAdapter } from '../db/dialect.js';
+import type { DialectInfo, DialectSql } from '../db/dialect.js';
 
 /** Which migration line: the API database's or every cell database's. */
 export type LineId = 'api' | 'cell';
@@ -14,8 +14,8 @@ export interface MigrationContext {
   readonly sequelize: Sequelize;
   readonly queryInterface: QueryInterface;
   readonly transaction: Transaction | undefined;
-  /** The dialect module: the one place where PostgreSQL and MariaDB differ. */
-  readonly dialect: DialectAdapter;
+  /** What a migration may ask of the dialect: which it is, and SQL that differs between them. */
+  readonly dialect: DialectInfo & DialectSql;
   /** A label for messages: 'API database' or the cell's name. */
   readonly databaseLabel: string;
 }

@@ -1,5 +1,7 @@
-/** Where adaptive batches start: Nova's batch size. */
-export const FIRST_BATCH_SIZE = 50;
+import { MOVER_DEFAULTS } from './settings.js';
+
+/** Where adaptive batches start: Nova's batch size ({@link MOVER_DEFAULTS}.firstBatchSize). */
+export const FIRST_BATCH_SIZE = MOVER_DEFAULTS.firstBatchSize;
 /** Adaptive batches never grow past this (memory per batch stays bounded whatever the data). */
 export const MAX_BATCH_SIZE = 20_000;
 

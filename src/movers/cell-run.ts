@@ -48,10 +48,14 @@ export interface CellRunParts {
   readonly onRetry?: ((event: RetryEvent) => void) | undefined;
 }
 
-/** Whether the mover has work on this cell's schema: false when it is finished; throws when the schema is behind. */
+/**
+ * Whether the mover has work on this cell's schema: false when it is finished; throws when the
+ * schema is behind. Errors here and below name neither the mover nor the cell: each is reported
+ * beside both (`RunReport.errors`), and the report's reader names them once.
+ */
 export async function moverApplies(mover: Mover, ctx: MoverContext): Promise<boolean> {
   const readiness = await mover.readiness(ctx);
-  if (readiness.state === 'behind') throw new CellsdbError(`${mover.name} cannot run on cell '${cellLabel(ctx.cell)}': ${readiness.reason}`);
+  if (readiness.state === 'behind') throw new CellsdbError(`the cell's schema is behind: ${readiness.reason}`);
   return readiness.state === 'ready';
 }
 
@@ -70,7 +74,7 @@ async function migrateWithRetry(mover: Mover, ctx: MoverContext, count: number, 
     } catch (error) {
       const translated = translateDriverError(error, maskUrl(ctx.cell.databaseConnection));
       if (!isRetryableConflict(error) || attempt >= parts.retries) {
-        throw new CellsdbError(`${mover.name} failed on cell '${cellLabel(ctx.cell)}' in the batch after key ${after} (up to ${size} rows): ${translated.message}`, {
+        throw new CellsdbError(`the batch after key ${after} (up to ${size} rows) failed: ${translated.message}`, {
           cause: translated,
         });
       }

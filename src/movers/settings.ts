@@ -1,18 +1,20 @@
+import { DEFAULTS } from '../config/defaults.js';
 import type { StatementTimeouts } from '../db/dialect.js';
-import { FIRST_BATCH_SIZE } from './batch-sizer.js';
 import { type Failpoint, NO_FAILPOINTS } from './failpoints.js';
 import type { YieldSettings } from './pace.js';
 
-/** The movers' defaults, each applied once (by {@link resolveRunSettings}); the CLI's help quotes them. */
+/**
+ * The movers' own defaults, in one place, each applied once (by {@link resolveRunSettings}, or by
+ * `BatchSizer` for the first batch size); the CLI's help quotes them. The settings every command
+ * shares (`--concurrency`) take theirs from the configuration's `DEFAULTS`.
+ */
 export const MOVER_DEFAULTS = Object.freeze({
-  /** Where adaptive batches start, unless a mover has its own first size (Nova's batch size). */
-  firstBatchSize: FIRST_BATCH_SIZE,
+  /** Where adaptive batches start, unless a mover has its own first size: Nova's batch size. */
+  firstBatchSize: 50,
   /** The duration adaptive batches aim at, in milliseconds: the longest a batch should hold its row locks. */
   batchTargetMs: 100,
-  /** Cells worked on at once. */
-  concurrency: 4,
-  /** How long a batch's statement may wait for a row lock before the batch is retried smaller, in seconds. */
-  lockWaitSeconds: 5,
+  /** How long a batch's statement may wait for a row lock before the batch is retried smaller, in milliseconds. */
+  lockWaitMs: 5000,
   /** Retries of a batch that hit a lock timeout or deadlock, each at half the size. */
   retries: 3,
   /** The batch duration while yielding to other clients, in milliseconds. */
@@ -33,12 +35,12 @@ export interface RunSettingsInput {
   readonly batchSize?: number | undefined;
   /** The duration adaptive batches aim at, in milliseconds. @default 100 */
   readonly batchTargetMs?: number | undefined;
-  /** Cells worked on at once. @default 4 */
+  /** Cells worked on at once (the resolved `--concurrency`). @default DEFAULTS.concurrency (4) */
   readonly concurrency?: number | undefined;
   /** Count what each mover would do; write nothing. @default false */
   readonly dryRun?: boolean | undefined;
-  /** How long a statement of a batch may wait for a row lock, in seconds. @default 5 */
-  readonly lockWaitSeconds?: number | undefined;
+  /** How long a statement of a batch may wait for a row lock, in milliseconds. @default 5000 */
+  readonly lockWaitMs?: number | undefined;
   /** How long one statement of a batch may run, in milliseconds (the resolved `--statement-timeout`). */
   readonly statementTimeoutMs: number;
   /** Retries of a batch that hit a lock timeout or deadlock, each at half the size. @default 3 */
@@ -73,7 +75,7 @@ export interface RunSettings {
   readonly failpoint: Failpoint;
 }
 
-/** Applies the defaults of {@link MOVER_DEFAULTS} to `input`. */
+/** Applies the defaults of {@link MOVER_DEFAULTS} (and `DEFAULTS.concurrency`) to `input`. */
 export function resolveRunSettings(input: RunSettingsInput): RunSettings {
   const yielding = input.yieldToTraffic ?? true;
   const d = MOVER_DEFAULTS;
@@ -81,9 +83,9 @@ export function resolveRunSettings(input: RunSettingsInput): RunSettings {
     maxCount: input.maxCount,
     batchSize: input.batchSize,
     batchTargetMs: input.batchTargetMs ?? d.batchTargetMs,
-    concurrency: input.concurrency ?? d.concurrency,
+    concurrency: input.concurrency ?? DEFAULTS.concurrency,
     dryRun: input.dryRun ?? false,
-    timeouts: Object.freeze({ lockTimeoutMs: (input.lockWaitSeconds ?? d.lockWaitSeconds) * 1000, statementTimeoutMs: input.statementTimeoutMs }),
+    timeouts: Object.freeze({ lockWaitMs: input.lockWaitMs ?? d.lockWaitMs, statementTimeoutMs: input.statementTimeoutMs }),
     retries: input.retries ?? d.retries,
     estimateFirst: input.estimateFirst ?? false,
     yieldToTraffic:

@@ -1,10 +1,10 @@
 import { QueryTypes, Transaction } from 'sequelize';
 import type { DatabaseHandle } from '../db/registry.js';
-import type { StatementTimeouts } from '../db/dialect.js';
+import type { DialectConnection, DialectSql, StatementTimeouts } from '../db/dialect.js';
 
 /** Runs a SELECT and returns its rows. */
 export function select<Row extends object>(
-  db: DatabaseHandle,
+  db: DatabaseHandle<unknown>,
   sql: string,
   replacements: Record<string, unknown> = {},
   transaction?: Transaction,
@@ -20,18 +20,18 @@ export function select<Row extends object>(
 const bound = (bind: readonly unknown[]) => (bind.length > 0 ? { bind: [...bind] } : {});
 
 /** Runs a SELECT whose values are bind parameters ($1, $2, …) and returns its rows. */
-export function selectBound<Row extends object>(db: DatabaseHandle, sql: string, bind: readonly unknown[], transaction?: Transaction): Promise<Row[]> {
+export function selectBound<Row extends object>(db: DatabaseHandle<unknown>, sql: string, bind: readonly unknown[], transaction?: Transaction): Promise<Row[]> {
   return db.sequelize.query<Row>(sql, { ...bound(bind), type: QueryTypes.SELECT, transaction });
 }
 
 /** Runs a write whose values are bind parameters and returns how many rows it changed. */
-export async function writeBound(db: DatabaseHandle, sql: string, bind: readonly unknown[], transaction?: Transaction): Promise<number> {
+export async function writeBound(db: DatabaseHandle<DialectSql>, sql: string, bind: readonly unknown[], transaction?: Transaction): Promise<number> {
   const [result, metadata] = await db.sequelize.query(sql, { ...bound(bind), transaction });
   return db.dialect.affectedRows(result, metadata);
 }
 
 /** Runs a write and returns how many rows it changed. */
-export async function write(db: DatabaseHandle, sql: string, replacements: Record<string, unknown>, transaction?: Transaction): Promise<number> {
+export async function write(db: DatabaseHandle<DialectSql>, sql: string, replacements: Record<string, unknown>, transaction?: Transaction): Promise<number> {
   const [result, metadata] = await db.sequelize.query(sql, { replacements, transaction });
   return db.dialect.affectedRows(result, metadata);
 }
@@ -41,7 +41,7 @@ export async function write(db: DatabaseHandle, sql: string, replacements: Recor
  * open between batches; READ COMMITTED also spares MariaDB the gap locks that make concurrent
  * inserts deadlock under REPEATABLE READ.
  */
-export function batchTransaction<T>(db: DatabaseHandle, timeouts: StatementTimeouts, work: (t: Transaction) => Promise<T>): Promise<T> {
+export function batchTransaction<T>(db: DatabaseHandle<DialectConnection>, timeouts: StatementTimeouts, work: (t: Transaction) => Promise<T>): Promise<T> {
   return db.sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, async (t) => {
     await db.dialect.applyTransactionTimeouts(db.sequelize, t, timeouts);
     return work(t);
@@ -49,7 +49,7 @@ export function batchTransaction<T>(db: DatabaseHandle, timeouts: StatementTimeo
 }
 
 /** Whether a table has a column (a cell may be behind the mover's schema, or past it). */
-export async function hasColumn(db: DatabaseHandle, table: string, column: string): Promise<boolean> {
+export async function hasColumn(db: DatabaseHandle<unknown>, table: string, column: string): Promise<boolean> {
   const qi = db.sequelize.getQueryInterface();
   if (!(await qi.tableExists(table))) return false;
   const columns = await qi.describeTable(table);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CellsdbError } from '../errors.js';
+import { ObjectError } from '../errors.js';
 
 /** The kinds of field an object can have. */
 export type FieldKind = 'integer' | 'string' | 'boolean' | 'datetime' | 'string-list';
@@ -29,8 +29,6 @@ export interface ObjectClass<T extends VersionedObject = VersionedObject> {
   readonly fields: Readonly<Record<string, FieldSpec>>;
 }
 
-/** A field value or a primitive that does not fit, or a version that cannot be loaded. */
-export class ObjectError extends CellsdbError {}
 
 /** Parses 'major.minor'. */
 export function parseVersion(version: string): [number, number] {

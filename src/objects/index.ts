@@ -1,9 +1,11 @@
 /** The versioned objects: one typed path to every record. */
-export { compareVersions, type FieldKind, type FieldSpec, loadObject, type ObjectClass, ObjectError, type ObjectPrimitive, parseVersion, VersionedObject } from './base.js';
+export { compareVersions, type FieldKind, type FieldSpec, loadObject, type ObjectClass, type ObjectPrimitive, parseVersion, VersionedObject } from './base.js';
 export { type CellContext, ComputeNode, type ComputeNodeFields } from './compute-node.js';
-export { type GroupContext, type GroupHome, GroupStillInCellError, InstanceGroup, type InstanceGroupFields, InstanceGroupList } from './instance-group.js';
+export { type GroupContext, type GroupHome, InstanceGroup, type InstanceGroupFields, InstanceGroupList } from './instance-group.js';
 export { CellMapping, HostMapping, InstanceMapping } from './mappings.js';
 export { Service } from './service.js';
+// Their errors live in the one table of errors (src/errors.ts); re-exported for the objects' users.
+export { GroupStillInCellError, ObjectError } from '../errors.js';
 
 import { ComputeNode } from './compute-node.js';
 import { InstanceGroup } from './instance-group.js';

@@ -1,14 +1,15 @@
 import { QueryTypes, type Sequelize, Transaction } from 'sequelize';
 import type { CellMappingRow } from '../cells/mappings.js';
 import { cellLabel } from '../cells/mappings.js';
+import type { DialectSql } from '../db/dialect.js';
 import type { DatabaseHandle } from '../db/registry.js';
 import { isMissingTable } from '../db/translate-error.js';
-import { CellsdbError } from '../errors.js';
+import { CellsdbError, GroupStillInCellError } from '../errors.js';
 import { type FieldSpec, loadObject, VersionedObject } from './base.js';
 
 /** Where instance groups may be: the API database, and the cells not yet fully moved. */
 export interface GroupContext {
-  readonly api: DatabaseHandle;
+  readonly api: DatabaseHandle<DialectSql>;
   readonly cells: ReadonlyArray<{ readonly cell: CellMappingRow; readonly db: DatabaseHandle }>;
 }
 
@@ -24,9 +25,6 @@ export interface InstanceGroupFields extends Record<string, unknown> {
 
 /** Where a loaded group lives. */
 export type GroupHome = { readonly kind: 'api' } | { readonly kind: 'cell'; readonly cell: CellMappingRow; readonly db: DatabaseHandle };
-
-/** The uuid is still live in a cell: create it only once the mover has moved it. */
-export class GroupStillInCellError extends CellsdbError {}
 
 /** A cell past the contract step has no legacy tables: it holds no groups. Any other error stands. */
 function skipContracted(error: unknown): InstanceGroup[] {
@@ -44,12 +42,12 @@ interface GroupRow {
   name: string | null;
 }
 
-async function rows<T extends object>(db: DatabaseHandle, sql: string, replacements: Record<string, unknown>, transaction?: Transaction): Promise<T[]> {
+async function rows<T extends object>(db: DatabaseHandle<unknown>, sql: string, replacements: Record<string, unknown>, transaction?: Transaction): Promise<T[]> {
   return db.run((s) => s.query<T>(sql, { replacements, type: QueryTypes.SELECT, transaction }));
 }
 
 /** Loads groups with their policies and members from one database ('api': no soft-delete columns). */
-async function loadGroups(db: DatabaseHandle, where: 'api' | 'cell', filter: string, replacements: Record<string, unknown>): Promise<InstanceGroup[]> {
+async function loadGroups(db: DatabaseHandle<unknown>, where: 'api' | 'cell', filter: string, replacements: Record<string, unknown>): Promise<InstanceGroup[]> {
   const live = where === 'cell' ? ' AND deleted = 0' : '';
   const groups = await rows<GroupRow>(db, `SELECT id, uuid, user_id, project_id, name FROM instance_groups WHERE ${filter}${live} ORDER BY id`, replacements);
   if (groups.length === 0) return [];

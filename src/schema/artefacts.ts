@@ -5,15 +5,16 @@
 // * The ledger tables (`cellsdb_migrations_api`, `cellsdb_migrations_cell`): the migrator's own.
 // * The primary key's index: PostgreSQL names it `<table>_pkey`, MariaDB `PRIMARY`. Only its
 //   columns are compared.
-// * MariaDB's implicit foreign-key index: InnoDB needs an index whose leading columns are the FK's,
-//   and creates one named after the constraint when none exists (e.g. `fk_host_mappings_cell_id`).
-//   A non-unique index with the name and exactly the columns of a foreign key that still exists is
-//   that artefact. One left behind after its foreign key was dropped is not: that is real drift
-//   (migration 0002 drops it for that reason, as Nova's 278 did).
+// * Indexes the server made by itself, which the dialect's introspection knows (`isServerMadeIndex`):
+//   MariaDB's implicit foreign-key index, which InnoDB creates named after the constraint when no
+//   index leads with the FK's columns (e.g. `fk_host_mappings_cell_id`). One left behind after its
+//   foreign key was dropped is not an artefact: that is real drift (migration 0002 drops it for that
+//   reason, as Nova's 278 did).
 // * Unique constraints and unique indexes: both dialects reflect a unique constraint as a unique
 //   index of its name (PostgreSQL backs the constraint with one; MariaDB has no difference), so the
 //   models declare both as unique indexes.
 import type { TableInfo } from '../db/dialect.js';
+import { dialectFor } from '../db/dialects.js';
 import { LINES } from '../migrate/lines.js';
 import type { Dialect } from '../url.js';
 import type { DeclaredSchema, TypeClass } from './models.js';
@@ -33,16 +34,9 @@ export type SchemaShape = ReadonlyMap<string, TableShape>;
 /** Tables the toolkit keeps for itself in every database it migrates. */
 export const BOOKKEEPING_TABLES: ReadonlySet<string> = new Set(Object.values(LINES).map((l) => l.ledgerTable));
 
-const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
-
-/** Whether a reflected index is MariaDB's implicit index for one of the table's foreign keys. */
-export function isImplicitForeignKeyIndex(dialect: Dialect, table: TableInfo, index: TableInfo['indexes'][number]): boolean {
-  if (dialect !== 'mysql' || index.unique || index.primary) return false;
-  return table.foreignKeys.some((f) => f.name === index.name && sameList(f.columns, index.columns));
-}
-
 /** The shape of a reflected schema, with every artefact listed above removed. */
 export function shapeFromDatabase(tables: readonly TableInfo[], dialect: Dialect): SchemaShape {
+  const { isServerMadeIndex } = dialectFor(dialect);
   const out = new Map<string, TableShape>();
   for (const t of tables) {
     if (BOOKKEEPING_TABLES.has(t.name)) continue;
@@ -51,7 +45,7 @@ export function shapeFromDatabase(tables: readonly TableInfo[], dialect: Dialect
       name: t.name,
       primaryKey: primary ? primary.columns : null,
       columns: new Map(t.columns.map((c) => [c.name, { type: c.type, nullable: c.nullable }])),
-      indexes: new Map(t.indexes.filter((i) => !i.primary && !isImplicitForeignKeyIndex(dialect, t, i)).map((i) => [i.name, { columns: i.columns, unique: i.unique }])),
+      indexes: new Map(t.indexes.filter((i) => !i.primary && !isServerMadeIndex(t, i)).map((i) => [i.name, { columns: i.columns, unique: i.unique }])),
       foreignKeys: new Map(t.foreignKeys.map((f) => [f.name, { columns: f.columns, referencedTable: f.referencedTable, referencedColumns: f.referencedColumns }])),
     });
   }

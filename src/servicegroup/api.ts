@@ -1,8 +1,9 @@
 import type { CellMappingRow } from '../cells/mappings.js';
 import { cellLabel } from '../cells/mappings.js';
-import { type CellOutcome, scatterGather, targetCell } from '../cells/targeting.js';
+import { type CellOutcome, cellErrorMessage, failedCells, scatterGather, targetCell } from '../cells/targeting.js';
+import { DEFAULTS } from '../config/defaults.js';
 import type { ConnectionRegistry } from '../db/registry.js';
-import { CellsdbError } from '../errors.js';
+import { CellsdbError, InvalidInputError, ServiceNotFoundError } from '../errors.js';
 import { databaseDriver } from './driver-database.js';
 import { redisDriver } from './driver-redis.js';
 import { effectiveDownTime, isServiceUp } from './liveness.js';
@@ -16,17 +17,10 @@ export interface ServiceGroupOptions {
   readonly driver?: 'database' | 'redis';
   /** Required with the Redis driver. */
   readonly redisUrl?: string | undefined;
-  /** @default { serviceDownTime: 60, reportInterval: 10 } */
+  /** @default DEFAULTS.serviceDownTimeSeconds and DEFAULTS.reportIntervalSeconds (60, 10) */
   readonly liveness?: Partial<LivenessSettings>;
   /** The clock (tests move it). @default () => new Date() */
   readonly now?: () => Date;
-}
-
-/** No live service with that host and binary in the cells searched: exit 1. */
-export class ServiceNotFoundError extends CellsdbError {
-  constructor(host: string, binary: string) {
-    super(`no service '${binary}' on host '${host}' in any cell`, { exitCode: 1 });
-  }
 }
 
 /**
@@ -51,11 +45,11 @@ export class ServiceGroupApi {
 
   /** Builds the API with the chosen liveness driver; close it (or the driver) when done. */
   static async open(options: ServiceGroupOptions): Promise<ServiceGroupApi> {
-    const settings: LivenessSettings = { serviceDownTime: 60, reportInterval: 10, ...options.liveness };
+    const settings: LivenessSettings = { serviceDownTime: DEFAULTS.serviceDownTimeSeconds, reportInterval: DEFAULTS.reportIntervalSeconds, ...options.liveness };
     const registry = options.registry;
     let driver: LivenessDriver;
     if (options.driver === 'redis') {
-      if (!options.redisUrl) throw new CellsdbError('the redis service-group driver needs --redis-url', { exitCode: 127 });
+      if (!options.redisUrl) throw new InvalidInputError('the redis service-group driver needs --redis-url');
       driver = await redisDriver(options.redisUrl, { ttlSeconds: effectiveDownTime(settings) });
     } else {
       driver = databaseDriver((cell) => new ServiceStore(targetCell(registry, cell)));
@@ -83,7 +77,7 @@ export class ServiceGroupApi {
   }
 
   /** Services of many cells (concurrently; a failing cell is its own outcome). */
-  list(cells: readonly CellMappingRow[], filter: ServiceFilter = {}, concurrency = 4): Promise<CellOutcome<ServiceState[]>[]> {
+  list(cells: readonly CellMappingRow[], filter: ServiceFilter = {}, concurrency?: number): Promise<CellOutcome<ServiceState[]>[]> {
     return scatterGather(cells, (cell) => this.listInCell(cell, filter), { concurrency });
   }
 
@@ -121,11 +115,11 @@ export class ServiceGroupApi {
   /** Finds (host, binary) in the cells; not found anywhere is {@link ServiceNotFoundError}. */
   private async find(cells: readonly CellMappingRow[], host: string, binary: string): Promise<Array<{ cell: CellMappingRow; record: ServiceRecord }>> {
     const outcomes = await scatterGather(cells, (cell) => this.store(cell).get(host, binary));
-    const failed = outcomes.filter((o) => !o.ok);
+    const failed = failedCells(outcomes);
     const found = outcomes.flatMap((o) => (o.ok && o.value ? [{ cell: o.cell, record: o.value }] : []));
-    if (found.length === 0 && failed.length > 0) {
-      const first = failed[0] as Extract<(typeof failed)[number], { ok: false }>;
-      throw new CellsdbError(`could not search ${failed.length} cell(s) for service '${binary}' on '${host}': ${first.error.message}`);
+    const first = failed[0];
+    if (found.length === 0 && first !== undefined) {
+      throw new CellsdbError(`could not search ${failed.length} cell(s) for service '${binary}' on '${host}': ${cellErrorMessage(first)}`);
     }
     if (found.length === 0) throw new ServiceNotFoundError(host, binary);
     return found;

@@ -1,4 +1,5 @@
 import { QueryTypes } from 'sequelize';
+import type { DialectSql } from '../db/dialect.js';
 import type { DatabaseHandle } from '../db/registry.js';
 import type { ServiceRecord } from './types.js';
 
@@ -51,7 +52,7 @@ export interface ServiceFilter {
 export class ServiceStore {
   private readonly binary: string;
 
-  constructor(private readonly db: DatabaseHandle) {
+  constructor(private readonly db: DatabaseHandle<DialectSql>) {
     this.binary = db.dialect.quoteIdentifier('binary');
   }
 

@@ -2,8 +2,8 @@
 // answers Success, Warning or Failure with the details an operator needs and the command that fixes
 // it. Everything is read, nothing is written.
 import { CELL0_UUID, cellLabel } from '../cells/mappings.js';
-import { listMigrationFiles, type MigrationFile, type MigrationLine, resolveVersion } from '../migrate/lines.js';
-import type { LineStatus } from '../migrate/migrator.js';
+import type { MigrationLine } from '../migrate/lines.js';
+import { planAim, type SyncPlan } from '../migrate/plan.js';
 import { maskUrl } from '../url.js';
 import { type CellFacts, gatherUpgradeFacts, type UpgradeCheckOptions, type UpgradeFacts } from './context.js';
 
@@ -94,39 +94,33 @@ function computeHostsMapped(facts: UpgradeFacts): UpgradeCheckResult {
   return check('Compute hosts mapped', 'Success', [`${total} compute host${total === 1 ? '' : 's'}, all mapped`]);
 }
 
-/** Whether a database is at `goal` or past it. */
-const reached = (status: LineStatus, goal: MigrationFile | undefined): boolean => goal === undefined || (status.current !== null && status.current >= goal.name);
+const goalName = (plan: SyncPlan): string => plan.target?.name ?? 'head';
 
-function target(line: MigrationLine, version: string | undefined): MigrationFile | undefined {
-  const files = listMigrationFiles(line);
-  return version !== undefined ? resolveVersion(line, files, version) : files.at(-1);
-}
-
-function apiSchema(facts: UpgradeFacts, goal: MigrationFile | undefined, line: MigrationLine): UpgradeCheckResult {
-  const s = facts.apiStatus;
-  if (reached(s, goal)) {
-    return check('API database schema', 'Success', [s.current === goal?.name ? `at ${s.current ?? 'no version'}` : `at ${s.current ?? 'no version'}, past ${goal?.name ?? 'head'}`]);
+function apiSchema(facts: UpgradeFacts, line: MigrationLine): UpgradeCheckResult {
+  const p = facts.apiPlan;
+  if (p.position !== 'behind') {
+    return check('API database schema', 'Success', [p.current === p.target?.name ? `at ${p.current ?? 'no version'}` : `at ${p.current ?? 'no version'}, past ${goalName(p)}`]);
   }
-  return check('API database schema', 'Failure', [`the API database is at ${s.current ?? 'no version'} and must be at ${goal?.name ?? 'head'}: run '${line.command}'`]);
+  return check('API database schema', 'Failure', [`the API database is at ${p.current ?? 'no version'} and must be at ${goalName(p)}: run '${line.command}'`]);
 }
 
-function cellSchemas(facts: UpgradeFacts, goal: MigrationFile | undefined, line: MigrationLine): UpgradeCheckResult {
+function cellSchemas(facts: UpgradeFacts, goal: string, line: MigrationLine): UpgradeCheckResult {
   const cells = reachable(facts);
-  const unreadable = cells.filter((f) => f.statusError !== undefined).map((f) => `${label(f)}: cannot read its ledger: ${f.statusError ?? ''}`);
-  const behind = cells.filter((f) => f.status && !reached(f.status, goal)).map((f) => `${label(f)} is at ${f.status?.current ?? 'no version'} and must be at ${goal?.name ?? 'head'}`);
+  const unreadable = cells.filter((f) => f.planError !== undefined).map((f) => `${label(f)}: cannot read its ledger: ${f.planError ?? ''}`);
+  const behind = cells.filter((f) => f.plan?.position === 'behind').map((f) => `${label(f)} is at ${f.plan?.current ?? 'no version'} and must be at ${goal}`);
   if (behind.length > 0 || unreadable.length > 0) {
     return check('Cell database schemas', 'Failure', [...behind, ...unreadable, ...(behind.length > 0 ? [`Run '${line.command}' (cell0 first, then every cell).`] : [])]);
   }
   const skipped = facts.perCell.length - cells.length;
   return check('Cell database schemas', 'Success', [
-    `${cells.length} cell${cells.length === 1 ? '' : 's'} at ${goal?.name ?? 'head'} or later${skipped > 0 ? ` (${skipped} unreachable, not checked)` : ''}`,
+    `${cells.length} cell${cells.length === 1 ? '' : 's'} at ${goal} or later${skipped > 0 ? ` (${skipped} unreachable, not checked)` : ''}`,
   ]);
 }
 
 function ledgers(facts: UpgradeFacts): UpgradeCheckResult {
   const problems = [
-    ...facts.apiStatus.problems.map((p) => `API database: ${p.message}`),
-    ...reachable(facts).flatMap((f) => (f.status?.problems ?? []).map((p) => `${label(f)}: ${p.message}`)),
+    ...facts.apiPlan.problems.map((p) => `API database: ${p.message}`),
+    ...reachable(facts).flatMap((f) => (f.plan?.problems ?? []).map((p) => `${label(f)}: ${p.message}`)),
   ];
   if (problems.length > 0) return check('Migration ledgers', 'Failure', problems);
   return check('Migration ledgers', 'Success', ['no dirty, missing, changed or out-of-order migration']);
@@ -155,21 +149,22 @@ function onlineDataMigrations(facts: UpgradeFacts): UpgradeCheckResult {
 }
 
 /**
- * Runs every check. Unknown versions are refused (invalid input) before anything is read. An API
+ * Runs every check. Unknown versions are refused (invalid input) before anything is read. The
+ * schema and ledger checks read each database's sync plan (src/migrate/plan.ts), the one `sync`
+ * would act on. An API
  * database that cannot be read is an error for the caller (nova-status exits 255 then); a cell
  * that cannot be reached is a Failure of its own check, and the others look at the rest.
  */
 export async function runUpgradeChecks(options: UpgradeCheckOptions): Promise<UpgradeCheckResult[]> {
-  const apiGoal = target(options.lines.api, options.apiVersion);
-  const cellGoal = target(options.lines.cell, options.cellVersion);
-  const facts = await gatherUpgradeFacts(options);
+  const aims = { api: planAim(options.lines.api, options.apiVersion), cell: planAim(options.lines.cell, options.cellVersion) };
+  const facts = await gatherUpgradeFacts(options, aims);
   return [
     cell0Mapped(facts),
     cellsMapped(facts),
     cellsReachable(facts),
     computeHostsMapped(facts),
-    apiSchema(facts, apiGoal, options.lines.api),
-    cellSchemas(facts, cellGoal, options.lines.cell),
+    apiSchema(facts, options.lines.api),
+    cellSchemas(facts, aims.cell.target?.name ?? 'head', options.lines.cell),
     ledgers(facts),
     onlineDataMigrations(facts),
   ];

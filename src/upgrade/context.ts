@@ -2,12 +2,12 @@ import pLimit from 'p-limit';
 import { CELL0_UUID, type CellMappingRow, cellLabel, type HostMappingRow, MappingStore } from '../cells/mappings.js';
 import { computeHostsOf } from '../cells/cell-v2.js';
 import { cellDatabaseUrl, targetCell } from '../cells/targeting.js';
-import type { Config } from '../config.js';
+import { type Config, DEFAULTS } from '../config/index.js';
 import type { StatementTimeouts } from '../db/dialect.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { isMissingTable } from '../db/translate-error.js';
 import type { MigrationLine } from '../migrate/lines.js';
-import { type LineStatus, lineStatus } from '../migrate/migrator.js';
+import { type PlanAim, readPlan, type SyncPlan } from '../migrate/plan.js';
 import type { LineId } from '../migrate/types.js';
 import { NO_FAILPOINTS } from '../movers/failpoints.js';
 import type { Mover, MoverContext } from '../movers/types.js';
@@ -26,7 +26,7 @@ export interface UpgradeCheckOptions {
   /** The version each line must have reached (a name or number). @default the head of the line */
   readonly apiVersion?: string | undefined;
   readonly cellVersion?: string | undefined;
-  readonly config: Pick<Config, 'lockTimeoutMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
+  readonly config: Pick<Config, 'migrationLockWaitMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
   readonly movers: readonly Mover[];
   /** Timeouts of the movers' counting queries. */
   readonly timeouts: StatementTimeouts;
@@ -38,8 +38,9 @@ export interface UpgradeCheckOptions {
 export interface CellFacts {
   readonly cell: CellMappingRow;
   readonly error?: string;
-  readonly status?: LineStatus;
-  readonly statusError?: string;
+  /** The cell line's sync plan in this cell, towards the cell version asked for. */
+  readonly plan?: SyncPlan;
+  readonly planError?: string;
   /** Compute hosts of the cell (its live compute nodes' hosts); cell0 has none. */
   readonly computeHosts?: readonly string[];
   readonly computeHostsError?: string;
@@ -51,7 +52,8 @@ export interface CellFacts {
 export interface UpgradeFacts {
   readonly cells: readonly CellMappingRow[];
   readonly hostMappings: readonly HostMappingRow[];
-  readonly apiStatus: LineStatus;
+  /** The API line's sync plan, towards the API version asked for. */
+  readonly apiPlan: SyncPlan;
   readonly perCell: readonly CellFacts[];
 }
 
@@ -70,7 +72,13 @@ async function moverFacts(options: UpgradeCheckOptions, ctx: MoverContext): Prom
   return out;
 }
 
-async function cellFacts(options: UpgradeCheckOptions, cell: CellMappingRow): Promise<CellFacts> {
+/** The version each line is checked against, resolved before anything is read. */
+export interface UpgradeAims {
+  readonly api: PlanAim;
+  readonly cell: PlanAim;
+}
+
+async function cellFacts(options: UpgradeCheckOptions, aims: UpgradeAims, cell: CellMappingRow): Promise<CellFacts> {
   let handle: DatabaseHandle;
   try {
     cellDatabaseUrl(cell);
@@ -79,11 +87,11 @@ async function cellFacts(options: UpgradeCheckOptions, cell: CellMappingRow): Pr
   } catch (error) {
     return { cell, error: (error as Error).message, movers: [] };
   }
-  const facts: { status?: LineStatus; statusError?: string; computeHosts?: string[]; computeHostsError?: string } = {};
+  const facts: { plan?: SyncPlan; planError?: string; computeHosts?: string[]; computeHostsError?: string } = {};
   try {
-    facts.status = await lineStatus({ registry: options.registry, url: handle.url, line: options.lines.cell, label: `cell '${cellLabel(cell)}'`, config: options.config });
+    facts.plan = await readPlan({ registry: options.registry, url: handle.url, line: options.lines.cell, label: `cell '${cellLabel(cell)}'`, config: options.config }, aims.cell);
   } catch (error) {
-    facts.statusError = (error as Error).message;
+    facts.planError = (error as Error).message;
   }
   if (cell.uuid !== CELL0_UUID) {
     try {
@@ -99,9 +107,9 @@ async function cellFacts(options: UpgradeCheckOptions, cell: CellMappingRow): Pr
 }
 
 /** Reads the API database and every mapped cell, `concurrency` cells at a time. Read-only. */
-export async function gatherUpgradeFacts(options: UpgradeCheckOptions): Promise<UpgradeFacts> {
+export async function gatherUpgradeFacts(options: UpgradeCheckOptions, aims: UpgradeAims): Promise<UpgradeFacts> {
   const store = new MappingStore(options.api);
-  const apiStatus = await lineStatus({ registry: options.registry, url: options.apiUrl, line: options.lines.api, label: 'API database', config: options.config });
+  const apiPlan = await readPlan({ registry: options.registry, url: options.apiUrl, line: options.lines.api, label: 'API database', config: options.config }, aims.api);
   let cells: CellMappingRow[] = [];
   let hostMappings: HostMappingRow[] = [];
   try {
@@ -111,7 +119,7 @@ export async function gatherUpgradeFacts(options: UpgradeCheckOptions): Promise<
     // An API database never synced maps nothing: the checks say so (and that its schema is behind).
     if (!isMissingTable(error)) throw error;
   }
-  const limit = pLimit(Math.max(1, options.concurrency ?? 4));
-  const perCell = await Promise.all(cells.map((cell) => limit(() => cellFacts(options, cell))));
-  return { cells, hostMappings, apiStatus, perCell };
+  const limit = pLimit(Math.max(1, options.concurrency ?? DEFAULTS.concurrency));
+  const perCell = await Promise.all(cells.map((cell) => limit(() => cellFacts(options, aims, cell))));
+  return { cells, hostMappings, apiPlan, perCell };
 }

@@ -1,12 +1,21 @@
-import type { Argv, CommandModule } from 'yargs';
-import { selectCells, statusOfCells, syncCells, type FanOutOptions } from '../../cells/fan-out.js';
-import type { SyncResult } from '../../migrate/migrator.js';
-import { cellLabel } from '../../cells/mappings.js';
-import { type CellOutcome, cellDatabaseUrl } from '../../cells/targeting.js';
-import { CellsdbError, InvalidInputError } from '../../errors.js';
-import { maskUrl } from '../../url.js';
+import type { Argv } from 'yargs';
+import {
+  cellDatabaseUrl,
+  cellLabel,
+  type CellOutcome,
+  cellScope,
+  type FanOutOptions,
+  InvalidInputError,
+  maskUrl,
+  statusOfCells,
+  type SyncResult,
+  syncCells,
+  throwIfAnyCellFailed,
+} from '../../index.js';
+import type { LeafCommand } from '../command.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 import { previewCells } from '../sql-preview.js';
+import { commandGroup } from './group.js';
 import { onlineDataMigrationsCommand } from './online-data-migrations.js';
 import { lineFor, localTarget, reportEvents, requestedMark, statusOne, syncOne, type SyncArgs, syncOptions, versionNumber, versionOne } from './line-commands.js';
 
@@ -23,35 +32,24 @@ function scopeOptions<T>(y: Argv<T>): Argv<T & CellScopeArgs> {
 }
 
 /**
- * Where a `db` command runs: the local cell database (`--local-cell`, or when no API database is
- * configured), else the mapped cells (all, or those named by `--cell`), cell0 first.
+ * Where a `db` command runs (see `cellScope`): the local cell database as one target, or the mapped
+ * cells with the options of the fan-out.
  */
 async function scope(rt: Runtime, args: CellScopeArgs) {
   const config = await rt.config();
-  if (args['local-cell'] || (!config.apiDb && !args.cell?.length)) {
-    if (!args['local-cell'] && config.db) rt.output.notice('no API database configured: working on the local cell database (--db) only');
+  const where = await cellScope(rt.registry, config, { localCell: args['local-cell'], cells: args.cell });
+  if (where.kind === 'local') {
+    if (where.implied) rt.output.notice('no API database configured: working on the local cell database (--db) only');
     return { kind: 'local' as const, target: await localTarget(rt, 'cell') };
   }
-  const api = await rt.registry.connect(config.apiDb ?? (await localTarget(rt, 'api')).url);
-  const cells = await selectCells(api, args.cell ?? []);
-  if (cells.length === 0) throw new InvalidInputError("no cells are mapped: run 'cellsdb cell_v2 map_cell0' and 'cellsdb cell_v2 create_cell' first, or use --local-cell");
   const options: FanOutOptions = {
     registry: rt.registry,
-    line: lineFor('cell', rt.globals),
+    line: lineFor('cell', config),
     config,
-    concurrency: rt.globals.concurrency ?? 4,
+    concurrency: config.concurrency,
     onEvent: (cell, event) => reportEvents(rt.output, `cell '${cellLabel(cell)}'`)(event),
   };
-  return { kind: 'cells' as const, cells, options };
-}
-
-/** Exit 1 naming every failed cell (URLs masked), after the table has been printed. */
-export function failIfAny<T>(outcomes: readonly CellOutcome<T>[]): void {
-  const failed = outcomes.filter((o) => !o.ok);
-  if (failed.length === 0) return;
-  const names = failed.map((o) => `${cellLabel(o.cell)} (${maskUrl(o.cell.databaseConnection)})`).join(', ');
-  const first = failed[0] as Extract<CellOutcome<T>, { ok: false }>;
-  throw new CellsdbError(`${failed.length} of ${outcomes.length} cells failed: ${names}; first error: ${first.error.message}`);
+  return { kind: 'cells' as const, cells: where.cells, options };
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
@@ -86,7 +84,7 @@ function syncCommand(rt: Runtime) {
     command: 'sync [version]',
     describe: 'Apply pending cell migrations on cell0, then on every mapped cell concurrently',
     builder: (y: Argv<GlobalArgs>) => scopeOptions(syncOptions(y)),
-    handler: async (args: SyncArgs & CellScopeArgs) => {
+    run: async (args: SyncArgs & CellScopeArgs) => {
       const where = await scope(rt, args);
       if (where.kind === 'local') return syncOne(rt, where.target, args);
       if (args['dry-run']) return previewCells(rt, where.cells, where.options, args.version);
@@ -97,9 +95,9 @@ function syncCommand(rt: Runtime) {
       }
       const outcomes = await syncCells(where.cells, where.options, args.version);
       printCellSync(rt, outcomes);
-      failIfAny(outcomes);
+      throwIfAnyCellFailed(outcomes);
     },
-  } satisfies CommandModule<GlobalArgs, SyncArgs & CellScopeArgs>;
+  } satisfies LeafCommand<SyncArgs & CellScopeArgs>;
 }
 
 function versionCommand(rt: Runtime) {
@@ -107,7 +105,7 @@ function versionCommand(rt: Runtime) {
     command: 'version',
     describe: 'Print the cell schema version of cell0 and every mapped cell',
     builder: (y: Argv<GlobalArgs>) => scopeOptions(y),
-    handler: async (args: CellScopeArgs) => {
+    run: async (args: CellScopeArgs) => {
       const where = await scope(rt, args);
       if (where.kind === 'local') return versionOne(rt, where.target);
       const outcomes = await statusOfCells(where.cells, where.options);
@@ -122,9 +120,9 @@ function versionCommand(rt: Runtime) {
       } else {
         rt.output.table(['Cell', 'Version', 'Head'], outcomes.map((o) => (o.ok ? [cellLabel(o.cell), o.value.current ?? 'none', o.value.head] : [cellLabel(o.cell), `FAILED: ${o.error.message}`, ''])));
       }
-      failIfAny(outcomes);
+      throwIfAnyCellFailed(outcomes);
     },
-  } satisfies CommandModule<GlobalArgs, CellScopeArgs>;
+  } satisfies LeafCommand<CellScopeArgs>;
 }
 
 function statusCommand(rt: Runtime) {
@@ -132,7 +130,7 @@ function statusCommand(rt: Runtime) {
     command: 'status',
     describe: 'List applied and pending cell migrations, per cell',
     builder: (y: Argv<GlobalArgs>) => scopeOptions(y),
-    handler: async (args: CellScopeArgs) => {
+    run: async (args: CellScopeArgs) => {
       const where = await scope(rt, args);
       if (where.kind === 'local') return statusOne(rt, where.target);
       const outcomes = await statusOfCells(where.cells, where.options);
@@ -148,24 +146,17 @@ function statusCommand(rt: Runtime) {
           ),
         );
       }
-      if (outcomes.some((o) => o.ok && o.value.problems.length > 0)) rt.exitCode = 1;
-      failIfAny(outcomes);
+      throwIfAnyCellFailed(outcomes);
+      return outcomes.some((o) => o.ok && o.value.problems.length > 0) ? 1 : 0;
     },
-  } satisfies CommandModule<GlobalArgs, CellScopeArgs>;
+  } satisfies LeafCommand<CellScopeArgs>;
 }
 
 /** `cellsdb db …`: the cell databases' migration line, on cell0 and every mapped cell. */
 export function dbCommand(rt: Runtime) {
-  return {
+  return commandGroup(rt, {
     command: 'db <command>',
     describe: 'The cell databases: sync, version, status, online_data_migrations (cell0 first, then every mapped cell)',
-    builder: (y: Argv<GlobalArgs>) =>
-      y
-        .command(syncCommand(rt))
-        .command(versionCommand(rt))
-        .command(statusCommand(rt))
-        .command(onlineDataMigrationsCommand(rt) as unknown as CommandModule<GlobalArgs, GlobalArgs>)
-        .demandCommand(1, ''),
-    handler: () => undefined,
-  } satisfies CommandModule<GlobalArgs, GlobalArgs>;
+    subcommands: [syncCommand, versionCommand, statusCommand, onlineDataMigrationsCommand],
+  });
 }

@@ -1,15 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { CommandModule } from 'yargs';
-import { createCell, listCells, mapCell0 } from '../../cells/cell-v2.js';
-import { syncCells } from '../../cells/fan-out.js';
-import { cellLabel } from '../../cells/mappings.js';
-import { targetCell } from '../../cells/targeting.js';
-import { seedLegacyCell } from '../../demo/seed-legacy.js';
-import { MoverExit } from '../../movers/exit.js';
-import { syncLine } from '../../migrate/migrator.js';
-import { ComputeNode } from '../../objects/compute-node.js';
-import { maskUrl } from '../../url.js';
+import { join } from 'node:path';
+import { ComputeNode, cellLabel, createCell, type FanOutOptions, listCells, mapCell0, maskUrl, MoverExit, seedLegacyCell, syncCells, syncLine, targetCell } from '../../index.js';
+import type { LeafCommand } from '../command.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 import { printCellSync } from './db.js';
 import { lineFor, reportEvents } from './line-commands.js';
@@ -28,7 +20,7 @@ export function demoCommand(rt: Runtime) {
   return {
     command: 'demo',
     describe: 'Run a demo upgrade on an embedded PostgreSQL (no server needed)',
-    handler: async () => {
+    run: async () => {
       const config = await rt.config();
       rt.output.notice('starting the embedded PostgreSQL …');
       const server = await rt.embeddedServer();
@@ -36,17 +28,16 @@ export function demoCommand(rt: Runtime) {
       const cell0Url = await server.ensureDatabase('cellsdb_cell_cell0', { fresh: true });
       const cell1Url = await server.ensureDatabase('cellsdb_cell', { fresh: true });
       const cell2Url = await server.ensureDatabase('cellsdb_cell2', { fresh: true });
-      const cellLine = lineFor('cell', rt.globals);
-      const fanOut = {
+      const fanOut: FanOutOptions = {
         registry: rt.registry,
-        line: cellLine,
+        line: lineFor('cell', config),
         config,
-        concurrency: rt.globals.concurrency ?? 4,
-        onEvent: (cell: { name: string | null; uuid: string }, event: Parameters<ReturnType<typeof reportEvents>>[0]) => reportEvents(rt.output, `cell '${cellLabel(cell)}'`)(event),
+        concurrency: config.concurrency,
+        onEvent: (cell, event) => reportEvents(rt.output, `cell '${cellLabel(cell)}'`)(event),
       };
 
       step(rt, '1. The API database: sync');
-      const api = await syncLine({ registry: rt.registry, url: apiUrl, line: lineFor('api', rt.globals), label: 'API database', config, onEvent: reportEvents(rt.output, 'API database') });
+      const api = await syncLine({ registry: rt.registry, url: apiUrl, line: lineFor('api', config), label: 'API database', config, onEvent: reportEvents(rt.output, 'API database') });
       rt.output.line(`API database: ${api.from ?? 'empty'} → ${api.to}`);
 
       step(rt, '2. Map cell0 and two cells');
@@ -70,9 +61,8 @@ export function demoCommand(rt: Runtime) {
       printCellSync(rt, blockedSync);
 
       step(rt, '5. db online_data_migrations');
-      const home = resolve(process.env.CELLSDB_HOME ?? '.cellsdb');
-      mkdirSync(home, { recursive: true });
-      const logFile = join(home, 'demo-movers.log');
+      mkdirSync(config.home, { recursive: true });
+      const logFile = join(config.home, 'demo-movers.log');
       rt.output.line(`(one line per batch in ${logFile})`);
       const first = await runMovers(rt, { apiDb, cells, batchSize: 500, logFormat: 'text', logFile });
 
@@ -96,5 +86,5 @@ export function demoCommand(rt: Runtime) {
       }
       rt.output.line('\nDemo upgrade done. Look around with: cellsdb --embedded cell_v2 list_cells, cellsdb --embedded db version');
     },
-  } satisfies CommandModule<GlobalArgs, GlobalArgs>;
+  } satisfies LeafCommand<GlobalArgs>;
 }

@@ -1,16 +1,29 @@
-import type { Argv, CommandModule } from 'yargs';
-import { requireApiDb, requireCellDb } from '../../config.js';
-import { InvalidInputError } from '../../errors.js';
-import { LINES, lineFromDirectory, type MigrationLine } from '../../migrate/lines.js';
-import { type LineStatus, type LineTarget, type MigratorEvent, type SyncResult, lineStatus, markMigration, syncLine } from '../../migrate/migrator.js';
-import type { LineId } from '../../migrate/types.js';
+import type { Argv } from 'yargs';
+import {
+  type Config,
+  InvalidInputError,
+  LINES,
+  type LineId,
+  type LineStatus,
+  type LineTarget,
+  lineFromDirectory,
+  lineStatus,
+  markMigration,
+  type MigrationLine,
+  type MigratorEvent,
+  requireApiDb,
+  requireCellDb,
+  type SyncResult,
+  syncLine,
+} from '../../index.js';
+import type { LeafCommand } from '../command.js';
 import type { Output } from '../output.js';
 import { previewOne } from '../sql-preview.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 
 /** The line a command works on, with `--api-migrations-dir` / `--cell-migrations-dir` applied. */
-export function lineFor(id: LineId, args: GlobalArgs): MigrationLine {
-  const dir = id === 'api' ? args['api-migrations-dir'] : args['cell-migrations-dir'];
+export function lineFor(id: LineId, config: Pick<Config, 'migrationDirs'>): MigrationLine {
+  const dir = config.migrationDirs[id];
   return dir ? lineFromDirectory(LINES[id], dir) : LINES[id];
 }
 
@@ -32,7 +45,7 @@ export async function localTarget(rt: Runtime, id: LineId): Promise<LineTarget> 
   const config = await rt.config();
   const url = id === 'api' ? requireApiDb(config) : requireCellDb(config);
   const label = id === 'api' ? 'API database' : 'cell database';
-  return { registry: rt.registry, url, line: lineFor(id, rt.globals), label, config, onEvent: reportEvents(rt.output, label) };
+  return { registry: rt.registry, url, line: lineFor(id, config), label, config, onEvent: reportEvents(rt.output, label) };
 }
 
 export interface SyncArgs extends GlobalArgs {
@@ -97,7 +110,7 @@ export async function versionOne(rt: Runtime, target: LineTarget): Promise<void>
 }
 
 /** `status` of one database, printed; exit 1 when the ledger has a problem. */
-export async function statusOne(rt: Runtime, target: LineTarget): Promise<void> {
+export async function statusOne(rt: Runtime, target: LineTarget): Promise<number> {
   const status: LineStatus = await lineStatus(target);
   if (rt.output.json) {
     rt.output.data(status);
@@ -106,7 +119,7 @@ export async function statusOne(rt: Runtime, target: LineTarget): Promise<void> 
     rt.output.table(['Migration', 'State', 'Applied at'], status.migrations.map((m) => [m.name, m.state, m.appliedAt?.toISOString() ?? '']));
     for (const p of status.problems) rt.output.line(`problem: ${p.message}`);
   }
-  if (status.problems.length > 0) rt.exitCode = 1;
+  return status.problems.length > 0 ? 1 : 0;
 }
 
 /** `api_db sync [VERSION]`. */
@@ -115,8 +128,8 @@ export function apiSyncCommand(rt: Runtime) {
     command: 'sync [version]',
     describe: 'Apply pending API migrations (up to VERSION: a name or its number)',
     builder: (y: Argv<GlobalArgs>) => syncOptions(y),
-    handler: async (args: SyncArgs) => syncOne(rt, await localTarget(rt, 'api'), args),
-  } satisfies CommandModule<GlobalArgs, SyncArgs>;
+    run: async (args: SyncArgs) => syncOne(rt, await localTarget(rt, 'api'), args),
+  } satisfies LeafCommand<SyncArgs>;
 }
 
 /** `api_db version`. */
@@ -124,8 +137,8 @@ export function apiVersionCommand(rt: Runtime) {
   return {
     command: 'version',
     describe: 'Print the current API schema version',
-    handler: async () => versionOne(rt, await localTarget(rt, 'api')),
-  } satisfies CommandModule<GlobalArgs, GlobalArgs>;
+    run: async () => versionOne(rt, await localTarget(rt, 'api')),
+  } satisfies LeafCommand<GlobalArgs>;
 }
 
 /** `api_db status`. */
@@ -133,6 +146,6 @@ export function apiStatusCommand(rt: Runtime) {
   return {
     command: 'status',
     describe: 'List applied and pending API migrations',
-    handler: async () => statusOne(rt, await localTarget(rt, 'api')),
-  } satisfies CommandModule<GlobalArgs, GlobalArgs>;
+    run: async () => statusOne(rt, await localTarget(rt, 'api')),
+  } satisfies LeafCommand<GlobalArgs>;
 }

@@ -1,14 +1,18 @@
 import cliProgress from 'cli-progress';
-import type { Argv, CommandModule } from 'yargs';
-import { selectCells } from '../../cells/fan-out.js';
-import { InvalidInputError } from '../../errors.js';
-import { MoverExit } from '../../movers/exit.js';
-import { createFailpoints } from '../../movers/failpoints.js';
-import type { RunReport } from '../../movers/report.js';
-import { type RunnerOptions, runOnlineDataMigrations } from '../../movers/runner.js';
-import { MOVER_DEFAULTS } from '../../movers/settings.js';
-import { MOVERS } from '../../../movers/index.js';
+import type { Argv } from 'yargs';
+import {
+  createFailpoints,
+  InvalidInputError,
+  MOVER_DEFAULTS,
+  MOVERS,
+  MoverExit,
+  type RunnerOptions,
+  type RunReport,
+  runOnlineDataMigrations,
+  selectCells,
+} from '../../index.js';
 import { checkLogFile, openBatchLog } from '../batch-log.js';
+import type { LeafCommand } from '../command.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 
 /** Movers that start their adaptive batches elsewhere, for the help text: " (500 for …)". */
@@ -85,7 +89,7 @@ export type MoverRun = Omit<RunnerOptions, 'registry' | 'movers' | 'statementTim
 
 /**
  * Runs the movers with a progress bar per mover on a terminal, the batch log, and the printed
- * report, which it returns. Shared by `db online_data_migrations` and `demo`.
+ * report, whose `exitCode` is the command's. Shared by `db online_data_migrations` and `demo`.
  */
 export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> {
   const { logFile, logFormat, ...options } = run;
@@ -105,10 +109,9 @@ export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> 
       registry: rt.registry,
       movers: MOVERS,
       statementTimeoutMs: config.statementTimeoutMs,
-      concurrency: rt.globals.concurrency,
+      concurrency: config.concurrency,
       estimateFirst: showBars,
-      // wired to the resolved config at merge
-      failpoints: createFailpoints(process.env.CELLSDB_FAILPOINT),
+      failpoints: createFailpoints(config.failpoint),
       events: {
         start: (settings) => {
           if (settings.maxCount !== undefined || rt.output.json || settings.dryRun) return;
@@ -168,7 +171,7 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         .option('dry-run', { type: 'boolean', describe: 'Count what each mover would do per cell; write nothing' })
         .option('log-file', { type: 'string', describe: 'Append one line per batch to this file instead of stderr' })
         .option('log-format', { type: 'string', choices: ['text', 'json'], describe: 'Batch log format [default: text]' })
-        .option('lock-wait', { type: 'string', describe: `Seconds a batch may wait for a row lock before it is retried smaller [default: ${MOVER_DEFAULTS.lockWaitSeconds}]` })
+        .option('lock-wait', { type: 'string', describe: `Seconds a batch may wait for a row lock before it is retried smaller [default: ${MOVER_DEFAULTS.lockWaitMs / 1000}]` })
         .option('cell', { type: 'string', array: true, describe: 'Only this mapped cell (name or uuid); repeatable' })
         .option('yield', {
           type: 'boolean',
@@ -177,7 +180,7 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         })
         .option('yield-batch-ms', { type: 'string', describe: `Target batch duration while yielding [default: ${MOVER_DEFAULTS.yieldBatchMs}]` })
         .option('yield-nice-ratio', { type: 'string', describe: `While yielding, rest after each batch this many times its duration (0: no rest) [default: ${MOVER_DEFAULTS.yieldNiceRatio}]` }) as unknown as Argv<Args>,
-    handler: async (args: Args) => {
+    run: async (args: Args) => {
       const maxCount = positiveInteger('max-count', args['max-count']);
       const batchSize = positiveInteger('batch-size', args['batch-size']);
       const batchTargetMs = positiveInteger('batch-ms', args['batch-ms']);
@@ -199,12 +202,12 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         batchSize,
         batchTargetMs,
         dryRun: args['dry-run'] === true,
-        lockWaitSeconds,
+        lockWaitMs: lockWaitSeconds === undefined ? undefined : lockWaitSeconds * 1000,
         yieldToTraffic: args.yield === false ? false : { batchTargetMs: yieldBatchMs, niceRatio: yieldNiceRatio },
         logFile: args['log-file'],
         logFormat: args['log-format'] === 'json' ? 'json' : 'text',
       });
-      rt.exitCode = report.exitCode;
+      return report.exitCode;
     },
-  } satisfies CommandModule<GlobalArgs, Args>;
+  } satisfies LeafCommand<Args>;
 }

@@ -1,12 +1,14 @@
 import { relative } from 'node:path';
-import type { Config } from '../../config.js';
+import type { Config } from '../../config/index.js';
 import { CellsdbError, MigrationFailedError } from '../../errors.js';
 import { listMigrationFiles, type MigrationFile, type MigrationLine } from '../../migrate/lines.js';
-import { type CapturedStatement, syncLine } from '../../migrate/migrator.js';
+import type { CapturedStatement } from '../../migrate/capture.js';
+import { syncLine } from '../../migrate/migrator.js';
 import type { Dialect, DatabaseUrl } from '../../url.js';
-import { type CheckResult, dialectLabel, exitCodeOf } from '../report.js';
-import { serverIdentity, withScratchDatabase } from '../scratch.js';
-import { parseStatement, splitStatements } from '../sql.js';
+import { type CheckResult, dialectLabel, exitCodeOf } from '../../report/checks.js';
+import { type ScratchOptions, serverIdentity, withScratchDatabase } from '../../db/scratch.js';
+import { splitStatements } from '../../sql/tokenizer.js';
+import { parseStatement } from './parse.js';
 import { migrationSourceText, readDirectives } from './directives.js';
 import { DEFAULT_LINT_POLICY, type LintPolicy, linePolicy } from './policy.js';
 import type { DialectProbe, ProbeInput, ProbeOutcome } from './probe.js';
@@ -26,7 +28,9 @@ export interface LintOptions {
   readonly policy?: LintPolicy | undefined;
   /** Tables to treat as large besides the policy's (`--large-table`). */
   readonly largeTables?: readonly string[] | undefined;
-  readonly config: Pick<Config, 'lockTimeoutMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
+  /** `connectTimeoutMs` is the scratch databases' (`--connect-timeout`). */
+  readonly config: Pick<Config, 'migrationLockWaitMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs' | 'connectTimeoutMs'>;
+  /** Progress, and any scratch database that could not be dropped: one line each, for stderr. */
   readonly onProgress?: ((text: string) => void) | undefined;
 }
 
@@ -38,6 +42,8 @@ export interface LintReport {
   /** 0 nothing to report, 2 hazards (or a migration that fails), 255 something could not be checked. */
   readonly exitCode: number;
 }
+
+const scratchOptions = (options: LintOptions): ScratchOptions => ({ onLeftBehind: options.onProgress, connectTimeoutMs: options.config.connectTimeoutMs });
 
 interface CapturedLine {
   readonly ran: readonly MigrationFile[];
@@ -66,11 +72,11 @@ async function captureLine(server: DatabaseUrl, line: MigrationLine, files: read
       const failedAt = files.findIndex((f) => f.name === migration);
       ran.push(...(failedAt < 0 ? [] : files.slice(0, failedAt)));
     }
-  });
+  }, scratchOptions(options));
   return { ran, failure, statements, ms: Date.now() - started };
 }
 
-async function probeLine(server: DatabaseUrl, line: MigrationLine, inputs: readonly ProbeInput[]): Promise<ProbeOutcome> {
+async function probeLine(server: DatabaseUrl, line: MigrationLine, inputs: readonly ProbeInput[], options: LintOptions): Promise<ProbeOutcome> {
   const probe = PROBES[server.dialect];
   return withScratchDatabase(server, `probe_${line.id}`, async (scratch) => {
     const session = await scratch.registry.openSession(scratch.url, 'cellsdb lint probe');
@@ -79,7 +85,7 @@ async function probeLine(server: DatabaseUrl, line: MigrationLine, inputs: reado
     } finally {
       await session.close();
     }
-  });
+  }, scratchOptions(options));
 }
 
 const shown = (path: string): string => {
@@ -100,8 +106,8 @@ async function lintLineOn(server: DatabaseUrl, subjectDialect: string, line: Mig
   for (const f of captured.ran) {
     const list: Array<{ sql: string; input: ProbeInput; index: number }> = [];
     for (const c of captured.statements.get(f.name) ?? []) {
-      for (const sql of splitStatements(c.sql)) {
-        const input: ProbeInput = { sql, bind: c.bind, parsed: parseStatement(sql) };
+      for (const sql of splitStatements(c.sql, dialect)) {
+        const input: ProbeInput = { sql, bind: c.bind, parsed: parseStatement(sql, dialect) };
         list.push({ sql, input, index: inputs.length });
         inputs.push(input);
       }
@@ -109,7 +115,7 @@ async function lintLineOn(server: DatabaseUrl, subjectDialect: string, line: Mig
     perMigration.set(f.name, list);
   }
   const probeStarted = Date.now();
-  const probed = await probeLine(server, line, inputs);
+  const probed = await probeLine(server, line, inputs, options);
   const probeMs = Date.now() - probeStarted;
 
   const policy = linePolicy(options.policy ?? DEFAULT_LINT_POLICY, line.id, options.largeTables);

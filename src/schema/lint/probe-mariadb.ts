@@ -4,12 +4,10 @@
 // ER_ALTER_OPERATION_NOT_SUPPORTED(_REASON) when it cannot, saying why, and applies nothing. The
 // statement then runs as written, so that the replay stays in step with the migrations.
 import type { SessionConnection } from '../../db/dialect.js';
+import { driverMessage, isOnlineAlterRefused } from '../../db/translate-error.js';
 import type { DialectProbe, ProbeInput, ProbeOutcome } from './probe.js';
-import { driverErrno, driverMessage, replayParams } from './probe.js';
+import { replayParams } from './probe.js';
 import type { ProbeFacts } from './types.js';
-
-/** ER_ALTER_OPERATION_NOT_SUPPORTED, ER_ALTER_OPERATION_NOT_SUPPORTED_REASON. */
-const NOT_SUPPORTED = new Set([1845, 1846]);
 
 type Attempt = { ok: true } | { ok: false; notSupported: boolean; message: string };
 
@@ -18,7 +16,7 @@ async function attempt(session: SessionConnection, sql: string, params: unknown[
     await session.query(sql, params);
     return { ok: true };
   } catch (error) {
-    return { ok: false, notSupported: NOT_SUPPORTED.has(driverErrno(error) ?? 0), message: driverMessage(error) };
+    return { ok: false, notSupported: isOnlineAlterRefused(error), message: driverMessage(error) };
   }
 }
 

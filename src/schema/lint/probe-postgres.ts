@@ -5,8 +5,9 @@
 // int to bigint, or a volatile default, is). CONCURRENTLY is dropped for the replay, which cannot
 // run outside the transaction; it builds the same index.
 import type { SessionConnection } from '../../db/dialect.js';
+import { driverMessage } from '../../db/translate-error.js';
 import type { DialectProbe, ProbeInput, ProbeOutcome } from './probe.js';
-import { driverMessage, replayParams } from './probe.js';
+import { replayParams } from './probe.js';
 import type { ProbeFacts } from './types.js';
 
 async function storage(session: SessionConnection): Promise<Map<string, string>> {

@@ -1,6 +1,6 @@
 import type { SessionConnection } from '../../db/dialect.js';
 import type { Dialect } from '../../url.js';
-import type { ParsedStatement } from '../sql.js';
+import type { ParsedStatement } from './parse.js';
 import type { ProbeFacts } from './types.js';
 
 /** A statement to replay, as a migration sent it. */
@@ -29,28 +29,4 @@ export interface DialectProbe {
 export function replayParams(bind: unknown): unknown[] | undefined | false {
   if (bind === undefined || bind === null) return undefined;
   return Array.isArray(bind) ? bind : false;
-}
-
-/** The driver's numeric error code (MariaDB errno), through our wrappers' `cause` chain. */
-export function driverErrno(error: unknown): number | undefined {
-  let e: unknown = error;
-  for (let depth = 0; depth < 6 && e && typeof e === 'object'; depth++) {
-    const errno = (e as { errno?: unknown }).errno;
-    if (typeof errno === 'number') return errno;
-    const next = (e as { cause?: unknown; original?: unknown; parent?: unknown }).original ?? (e as { parent?: unknown }).parent ?? (e as { cause?: unknown }).cause;
-    if (next === e) break;
-    e = next;
-  }
-  return undefined;
-}
-
-/** The driver's own message, without our wrappers' additions. */
-export function driverMessage(error: unknown): string {
-  let e: unknown = error;
-  for (let depth = 0; depth < 6 && e && typeof e === 'object'; depth++) {
-    const next = (e as { original?: unknown }).original ?? (e as { parent?: unknown }).parent ?? (e as { cause?: unknown }).cause;
-    if (!next || next === e) break;
-    e = next;
-  }
-  return e instanceof Error ? e.message : String(e);
 }

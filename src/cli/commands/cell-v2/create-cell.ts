@@ -1,5 +1,6 @@
-import type { Argv, CommandModule } from 'yargs';
-import { createCell } from '../../../cells/cell-v2.js';
+import type { Argv } from 'yargs';
+import { createCell } from '../../../index.js';
+import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
 
 interface Args extends GlobalArgs {
@@ -22,7 +23,7 @@ export function createCellCommand(rt: Runtime) {
         .option('database_connection', { type: 'string', describe: 'Database URL of the cell' })
         .option('disabled', { type: 'boolean', describe: 'Create it disabled' })
         .option('verbose', { type: 'boolean', describe: 'Print the new cell uuid' }) as Argv<Args>,
-    handler: async (args: Args) => {
+    run: async (args: Args) => {
       const cell = await createCell(await rt.apiDatabase(), {
         name: args.name,
         transportUrl: args['transport-url'],
@@ -32,5 +33,5 @@ export function createCellCommand(rt: Runtime) {
       if (rt.output.json) rt.output.data({ uuid: cell.uuid, name: cell.name, disabled: cell.disabled });
       else if (args.verbose) rt.output.line(cell.uuid);
     },
-  } satisfies CommandModule<GlobalArgs, Args>;
+  } satisfies LeafCommand<Args>;
 }

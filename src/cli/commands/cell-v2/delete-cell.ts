@@ -1,5 +1,6 @@
-import type { Argv, CommandModule } from 'yargs';
-import { deleteCell } from '../../../cells/cell-v2.js';
+import type { Argv } from 'yargs';
+import { deleteCell } from '../../../index.js';
+import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
 
 interface Args extends GlobalArgs {
@@ -16,10 +17,10 @@ export function deleteCellCommand(rt: Runtime) {
       y
         .option('cell_uuid', { type: 'string', demandOption: true })
         .option('force', { type: 'boolean', describe: 'Remove host mappings and mappings of deleted instances first' }) as Argv<Args>,
-    handler: async (args: Args) => {
+    run: async (args: Args) => {
       const cell = await deleteCell(await rt.apiDatabase(), rt.registry, args.cell_uuid, args.force === true);
       if (rt.output.json) rt.output.data({ deleted: cell.uuid });
       else rt.output.line(`Cell with uuid ${cell.uuid} was deleted successfully.`);
     },
-  } satisfies CommandModule<GlobalArgs, Args>;
+  } satisfies LeafCommand<Args>;
 }

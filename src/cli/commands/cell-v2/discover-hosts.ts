@@ -1,7 +1,6 @@
-import type { Argv, CommandModule } from 'yargs';
-import { discoverHosts } from '../../../cells/cell-v2.js';
-import { cellLabel } from '../../../cells/mappings.js';
-import { CellsdbError } from '../../../errors.js';
+import type { Argv } from 'yargs';
+import { cellErrorMessage, cellLabel, CellsdbError, discoverHosts, failedCells } from '../../../index.js';
+import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
 
 interface Args extends GlobalArgs {
@@ -25,11 +24,11 @@ export function discoverHostsCommand(rt: Runtime) {
         .option('by-service', { type: 'boolean', describe: 'Find hosts from nova-compute services instead of compute nodes' })
         .option('strict', { type: 'boolean', describe: 'Exit 1 unless a new host was mapped' })
         .option('verbose', { type: 'boolean', describe: 'Say what was found and mapped' }) as Argv<Args>,
-    handler: async (args: Args) => {
+    run: async (args: Args) => {
       const outcomes = await discoverHosts(await rt.apiDatabase(), rt.registry, await rt.serviceGroup(), {
         cellUuid: args.cell_uuid,
         byService: args['by-service'],
-        concurrency: rt.globals.concurrency,
+        concurrency: (await rt.config()).concurrency,
       });
       const mapped = outcomes.reduce((n, o) => n + (o.ok ? o.value.mapped.length : 0), 0);
       if (rt.output.json) {
@@ -41,11 +40,9 @@ export function discoverHostsCommand(rt: Runtime) {
           for (const host of o.value.mapped) rt.output.line(`Checking host mapping for compute host '${host}': mapped to cell ${cellLabel(o.cell)}`);
         }
       }
-      const failed = outcomes.filter((o) => !o.ok);
-      if (failed.length > 0) {
-        throw new CellsdbError(`could not search ${failed.length} cell(s): ${failed.map((o) => (o.ok ? '' : o.error.message)).join('; ')}`);
-      }
-      if (args.strict && mapped === 0) rt.exitCode = 1;
+      const failed = failedCells(outcomes);
+      if (failed.length > 0) throw new CellsdbError(`could not search ${failed.length} cell(s): ${failed.map(cellErrorMessage).join('; ')}`);
+      return args.strict && mapped === 0 ? 1 : 0;
     },
-  } satisfies CommandModule<GlobalArgs, Args>;
+  } satisfies LeafCommand<Args>;
 }

@@ -1,6 +1,6 @@
-import type { Argv, CommandModule } from 'yargs';
-import { listCells } from '../../../cells/cell-v2.js';
-import { maskUrl } from '../../../url.js';
+import type { Argv } from 'yargs';
+import { listCells, maskUrl } from '../../../index.js';
+import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
 
 interface Args extends GlobalArgs {
@@ -13,7 +13,7 @@ export function listCellsCommand(rt: Runtime) {
     command: 'list_cells',
     describe: 'List cell mappings (URLs masked unless --verbose)',
     builder: (y: Argv<GlobalArgs>) => y.option('verbose', { type: 'boolean', describe: 'Show URLs with their passwords' }) as Argv<Args>,
-    handler: async (args: Args) => {
+    run: async (args: Args) => {
       const cells = await listCells(await rt.apiDatabase());
       const reveal = args.verbose === true;
       const url = (u: string) => (reveal ? u : maskUrl(u));
@@ -30,5 +30,5 @@ export function listCellsCommand(rt: Runtime) {
         );
       }
     },
-  } satisfies CommandModule<GlobalArgs, Args>;
+  } satisfies LeafCommand<Args>;
 }

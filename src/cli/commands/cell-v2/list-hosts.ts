@@ -1,5 +1,6 @@
-import type { Argv, CommandModule } from 'yargs';
-import { listHosts } from '../../../cells/cell-v2.js';
+import type { Argv } from 'yargs';
+import { listHosts } from '../../../index.js';
+import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
 
 interface Args extends GlobalArgs {
@@ -12,10 +13,10 @@ export function listHostsCommand(rt: Runtime) {
     command: 'list_hosts',
     describe: 'List host mappings',
     builder: (y: Argv<GlobalArgs>) => y.option('cell_uuid', { type: 'string', describe: 'Only this cell' }) as Argv<Args>,
-    handler: async (args: Args) => {
+    run: async (args: Args) => {
       const hosts = await listHosts(await rt.apiDatabase(), args.cell_uuid);
       if (rt.output.json) rt.output.data(hosts.map((h) => ({ cell_name: h.cell.name, cell_uuid: h.cell.uuid, hostname: h.host })));
       else rt.output.table(['Cell Name', 'Cell UUID', 'Hostname'], hosts.map((h) => [h.cell.name ?? '', h.cell.uuid, h.host]));
     },
-  } satisfies CommandModule<GlobalArgs, Args>;
+  } satisfies LeafCommand<Args>;
 }

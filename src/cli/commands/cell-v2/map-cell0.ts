@@ -1,6 +1,6 @@
-import type { Argv, CommandModule } from 'yargs';
-import { defaultCell0Url, mapCell0 } from '../../../cells/cell-v2.js';
-import { requireCellDb } from '../../../config.js';
+import type { Argv } from 'yargs';
+import { defaultCell0Url, mapCell0, requireCellDb } from '../../../index.js';
+import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
 
 interface Args extends GlobalArgs {
@@ -13,11 +13,11 @@ export function mapCell0Command(rt: Runtime) {
     command: 'map_cell0',
     describe: "Map cell0 (default database: --db's with _cell0 appended to its name)",
     builder: (y: Argv<GlobalArgs>) => y.option('database_connection', { type: 'string', describe: "cell0's database URL" }) as Argv<Args>,
-    handler: async (args: Args) => {
+    run: async (args: Args) => {
       const url = args.database_connection ?? defaultCell0Url(requireCellDb(await rt.config())).raw;
       const { created, cell } = await mapCell0(await rt.apiDatabase(), url);
       if (rt.output.json) rt.output.data({ created, uuid: cell.uuid, name: cell.name, database_connection: cell.databaseConnection });
       else rt.output.line(created ? `Cell0 mapped (${cell.uuid})` : 'Cell0 is already setup');
     },
-  } satisfies CommandModule<GlobalArgs, Args>;
+  } satisfies LeafCommand<Args>;
 }

@@ -1,5 +1,6 @@
-import type { Argv, CommandModule } from 'yargs';
-import { updateCell } from '../../../cells/cell-v2.js';
+import type { Argv } from 'yargs';
+import { updateCell } from '../../../index.js';
+import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
 
 interface Args extends GlobalArgs {
@@ -27,7 +28,7 @@ export function updateCellCommand(rt: Runtime) {
         .option('database_connection', { type: 'string' })
         .option('disable', { type: 'boolean', describe: 'Disable the cell (not cell0)' })
         .option('enable', { type: 'boolean', describe: 'Enable the cell' }) as Argv<Args>,
-    handler: async (args: Args) => {
+    run: async (args: Args) => {
       const cell = await updateCell(await rt.apiDatabase(), args.cell_uuid, {
         name: args.name,
         transportUrl: args['transport-url'],
@@ -38,5 +39,5 @@ export function updateCellCommand(rt: Runtime) {
       if (rt.output.json) rt.output.data({ uuid: cell.uuid, name: cell.name, disabled: cell.disabled });
       else rt.output.line(`Cell ${cell.uuid} updated`);
     },
-  } satisfies CommandModule<GlobalArgs, Args>;
+  } satisfies LeafCommand<Args>;
 }

@@ -1,5 +1,6 @@
-import type { Argv, CommandModule } from 'yargs';
-import { verifyInstance } from '../../../cells/cell-v2.js';
+import type { Argv } from 'yargs';
+import { verifyInstance } from '../../../index.js';
+import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
 
 interface Args extends GlobalArgs {
@@ -14,11 +15,11 @@ export function verifyInstanceCommand(rt: Runtime) {
     describe: 'Check that an instance is mapped to a cell',
     builder: (y: Argv<GlobalArgs>) =>
       y.option('uuid', { type: 'string', demandOption: true }).option('quiet', { type: 'boolean', describe: 'Print nothing; only the exit code' }) as Argv<Args>,
-    handler: async (args: Args) => {
+    run: async (args: Args) => {
       const verdict = await verifyInstance(await rt.apiDatabase(), rt.registry, args.uuid);
       if (rt.output.json) rt.output.data({ uuid: args.uuid, code: verdict.code, message: verdict.message, cell: verdict.cell?.uuid ?? null });
       else if (!args.quiet) rt.output.line(verdict.message);
-      rt.exitCode = verdict.code;
+      return verdict.code;
     },
-  } satisfies CommandModule<GlobalArgs, Args>;
+  } satisfies LeafCommand<Args>;
 }

@@ -1,9 +1,7 @@
-import type { Argv, CommandModule } from 'yargs';
-import { InvalidInputError } from '../../../errors.js';
-import { checkSchema, type SchemaCheckReport } from '../../../schema/check.js';
-import { writeJunit } from '../../../schema/junit.js';
-import { tally } from '../../../schema/report.js';
-import { asCheckCommand, countsLine, junitTarget, scratchServers, urlOption, wrap } from '../../check-support.js';
+import type { Argv } from 'yargs';
+import { checkSchema, InvalidInputError, type SchemaCheckReport, tally, writeJunit } from '../../../index.js';
+import type { LeafCommand } from '../../command.js';
+import { CHECK_ERROR_EXIT, countsLine, junitTarget, scratchServers, urlOption, wrap } from '../../check-support.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
 import { lineFor } from '../line-commands.js';
 
@@ -49,36 +47,36 @@ export function schemaCheckCommand(rt: Runtime) {
         .option('scratch', { type: 'string', array: true, describe: 'A server for scratch databases (repeat: one PostgreSQL and one MariaDB to check both) [default: the servers of --api-db and --db]' })
         .option('cell', { type: 'string', array: true, describe: 'With --against-api: only these cells (name or uuid)' })
         .option('junit', { type: 'string', describe: 'Also write a JUnit XML report (one test case per check) to FILE' }) as Argv<Args>,
-    handler: (args: Args) =>
-      asCheckCommand(async () => {
-        const againstApi = urlOption(args['against-api']);
-        const againstDb = urlOption(args['against-db']);
-        const junit = junitTarget(args.junit);
-        if (args.cell?.length && !againstApi) throw new InvalidInputError('--cell needs --against-api: the cells come from its cell mappings');
-        const config = await rt.config();
-        const servers = await scratchServers(rt, args.scratch);
-        if (!againstApi && !againstDb) {
-          if (servers.length === 0) {
-            throw new InvalidInputError(
-              'schema check builds scratch databases: pass --scratch URL (repeat it for PostgreSQL and MariaDB), --api-db/--db, or --embedded; or check a live database with --against-api URL / --against-db URL',
-            );
-          }
-          rt.output.notice(`checking the migrations on scratch databases (${servers.map((s) => s.masked).join(', ')}); pass --against-api / --against-db to check a live database`);
+    errorExitCode: CHECK_ERROR_EXIT,
+    run: async (args: Args) => {
+      const againstApi = urlOption(args['against-api']);
+      const againstDb = urlOption(args['against-db']);
+      const junit = junitTarget(args.junit);
+      if (args.cell?.length && !againstApi) throw new InvalidInputError('--cell needs --against-api: the cells come from its cell mappings');
+      const config = await rt.config();
+      const servers = await scratchServers(rt, args.scratch);
+      if (!againstApi && !againstDb) {
+        if (servers.length === 0) {
+          throw new InvalidInputError(
+            'schema check builds scratch databases: pass --scratch URL (repeat it for PostgreSQL and MariaDB), --api-db/--db, or --embedded; or check a live database with --against-api URL / --against-db URL',
+          );
         }
-        const report = await checkSchema({
-          lines: { api: lineFor('api', rt.globals), cell: lineFor('cell', rt.globals) },
-          config,
-          registry: rt.registry,
-          scratchServers: servers,
-          againstApi,
-          againstDb,
-          cells: args.cell,
-          concurrency: rt.globals.concurrency,
-          onProgress: (text) => rt.output.notice(text),
-        });
-        if (junit) writeJunit(junit, 'cellsdb schema check', report.checks);
-        print(rt, report);
-        rt.exitCode = report.exitCode;
-      }),
-  } satisfies CommandModule<GlobalArgs, Args>;
+        rt.output.notice(`checking the migrations on scratch databases (${servers.map((s) => s.masked).join(', ')}); pass --against-api / --against-db to check a live database`);
+      }
+      const report = await checkSchema({
+        lines: { api: lineFor('api', config), cell: lineFor('cell', config) },
+        config,
+        registry: rt.registry,
+        scratchServers: servers,
+        againstApi,
+        againstDb,
+        cells: args.cell,
+        concurrency: config.concurrency,
+        onProgress: (text) => rt.output.notice(text),
+      });
+      if (junit) writeJunit(junit, 'cellsdb schema check', report.checks);
+      print(rt, report);
+      return report.exitCode;
+    },
+  } satisfies LeafCommand<Args>;
 }

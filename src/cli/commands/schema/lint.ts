@@ -1,9 +1,7 @@
-import type { Argv, CommandModule } from 'yargs';
-import { InvalidInputError } from '../../../errors.js';
-import { writeJunit } from '../../../schema/junit.js';
-import { describeRules, type LintReport, lintMigrations } from '../../../schema/lint/engine.js';
-import { dialectLabel, tally } from '../../../schema/report.js';
-import { asCheckCommand, countsLine, junitTarget, scratchServers, wrap, wrapPath } from '../../check-support.js';
+import type { Argv } from 'yargs';
+import { describeRules, dialectLabel, InvalidInputError, lintMigrations, type LintReport, tally, writeJunit } from '../../../index.js';
+import type { LeafCommand } from '../../command.js';
+import { CHECK_ERROR_EXIT, countsLine, junitTarget, scratchServers, wrap, wrapPath } from '../../check-support.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
 import { lineFor } from '../line-commands.js';
 
@@ -72,29 +70,29 @@ export function schemaLintCommand(rt: Runtime) {
         .option('line', { type: 'string', array: true, choices: ['api', 'cell'], describe: 'Only these lines [default: both]' })
         .option('large-table', { type: 'string', array: true, describe: 'Also treat TABLE as large (index builds must be CONCURRENTLY)' })
         .option('junit', { type: 'string', describe: 'Also write a JUnit XML report (one test case per migration and rule) to FILE' }) as Argv<Args>,
-    handler: (args: Args) =>
-      asCheckCommand(async () => {
-        const junit = junitTarget(args.junit);
-        const config = await rt.config();
-        const servers = await scratchServers(rt, args.scratch);
-        if (servers.length === 0) {
-          throw new InvalidInputError('schema lint runs the migrations on scratch databases: pass --scratch URL (repeat it for PostgreSQL and MariaDB), --api-db/--db, or --embedded');
-        }
-        const dialects = new Set(servers.map((s) => s.dialect));
-        for (const missing of (['postgres', 'mysql'] as const).filter((d) => !dialects.has(d))) {
-          rt.output.notice(`no ${dialectLabel(missing)} server given: the ${dialectLabel(missing)} rules are not run (add --scratch URL for one)`);
-        }
-        const ids = args.line?.length ? (args.line as Array<'api' | 'cell'>) : (['api', 'cell'] as const);
-        const report = await lintMigrations({
-          servers,
-          lines: ids.map((id) => lineFor(id, rt.globals)),
-          largeTables: args['large-table'],
-          config,
-          onProgress: (text) => rt.output.notice(text),
-        });
-        if (junit) writeJunit(junit, 'cellsdb schema lint', report.checks);
-        print(rt, report, servers.map((s) => s.masked));
-        rt.exitCode = report.exitCode;
-      }),
-  } satisfies CommandModule<GlobalArgs, Args>;
+    errorExitCode: CHECK_ERROR_EXIT,
+    run: async (args: Args) => {
+      const junit = junitTarget(args.junit);
+      const config = await rt.config();
+      const servers = await scratchServers(rt, args.scratch);
+      if (servers.length === 0) {
+        throw new InvalidInputError('schema lint runs the migrations on scratch databases: pass --scratch URL (repeat it for PostgreSQL and MariaDB), --api-db/--db, or --embedded');
+      }
+      const dialects = new Set(servers.map((s) => s.dialect));
+      for (const missing of (['postgres', 'mysql'] as const).filter((d) => !dialects.has(d))) {
+        rt.output.notice(`no ${dialectLabel(missing)} server given: the ${dialectLabel(missing)} rules are not run (add --scratch URL for one)`);
+      }
+      const ids = args.line?.length ? (args.line as Array<'api' | 'cell'>) : (['api', 'cell'] as const);
+      const report = await lintMigrations({
+        servers,
+        lines: ids.map((id) => lineFor(id, config)),
+        largeTables: args['large-table'],
+        config,
+        onProgress: (text) => rt.output.notice(text),
+      });
+      if (junit) writeJunit(junit, 'cellsdb schema lint', report.checks);
+      print(rt, report, servers.map((s) => s.masked));
+      return report.exitCode;
+    },
+  } satisfies LeafCommand<Args>;
 }

@@ -1,5 +1,6 @@
-import type { Argv, CommandModule } from 'yargs';
-import type { ServiceState } from '../../../servicegroup/types.js';
+import type { Argv } from 'yargs';
+import type { ServiceState } from '../../../index.js';
+import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
 
 interface Args extends GlobalArgs {
@@ -26,8 +27,8 @@ export function serviceDisableCommand(rt: Runtime) {
     command: 'disable',
     describe: 'Disable a service (with a reason)',
     builder: (y: Argv<GlobalArgs>) => hostAndBinary(y).option('reason', { type: 'string', describe: 'Why (shown in service list)' }) as Argv<Args>,
-    handler: async (args: Args) => printStates(rt, await (await rt.serviceGroup()).disable(await rt.cells(), args.host, args.binary, args.reason), 'disabled'),
-  } satisfies CommandModule<GlobalArgs, Args>;
+    run: async (args: Args) => printStates(rt, await (await rt.serviceGroup()).disable(await rt.cells(), args.host, args.binary, args.reason), 'disabled'),
+  } satisfies LeafCommand<Args>;
 }
 
 /** `service enable --host H --binary B`: exit 0, 1 not found. */
@@ -36,8 +37,8 @@ export function serviceEnableCommand(rt: Runtime) {
     command: 'enable',
     describe: 'Enable a service',
     builder: (y: Argv<GlobalArgs>) => hostAndBinary(y) as Argv<Args>,
-    handler: async (args: Args) => printStates(rt, await (await rt.serviceGroup()).enable(await rt.cells(), args.host, args.binary), 'enabled'),
-  } satisfies CommandModule<GlobalArgs, Args>;
+    run: async (args: Args) => printStates(rt, await (await rt.serviceGroup()).enable(await rt.cells(), args.host, args.binary), 'enabled'),
+  } satisfies LeafCommand<Args>;
 }
 
 /** `service force-down --host H --binary B [--unset]`: exit 0, 1 not found. */
@@ -46,9 +47,9 @@ export function serviceForceDownCommand(rt: Runtime) {
     command: 'force-down',
     describe: 'Mark a service down at once (fencing); --unset lifts it',
     builder: (y: Argv<GlobalArgs>) => hostAndBinary(y).option('unset', { type: 'boolean', describe: 'Lift the forced-down mark' }) as Argv<Args>,
-    handler: async (args: Args) =>
+    run: async (args: Args) =>
       printStates(rt, await (await rt.serviceGroup()).forceDown(await rt.cells(), args.host, args.binary, args.unset === true), args.unset ? 'no longer forced down' : 'forced down'),
-  } satisfies CommandModule<GlobalArgs, Args>;
+  } satisfies LeafCommand<Args>;
 }
 
 /** `service delete --host H --binary B`: exit 0, 1 not found. */
@@ -57,10 +58,10 @@ export function serviceDeleteCommand(rt: Runtime) {
     command: 'delete',
     describe: 'Delete a service record (soft delete)',
     builder: (y: Argv<GlobalArgs>) => hostAndBinary(y) as Argv<Args>,
-    handler: async (args: Args) => {
+    run: async (args: Args) => {
       const deleted = await (await rt.serviceGroup()).delete(await rt.cells(), args.host, args.binary);
       if (rt.output.json) rt.output.data(deleted);
       else for (const d of deleted) rt.output.line(`${args.binary} on ${args.host} (cell ${d.cell}): deleted`);
     },
-  } satisfies CommandModule<GlobalArgs, Args>;
+  } satisfies LeafCommand<Args>;
 }

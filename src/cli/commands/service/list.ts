@@ -1,5 +1,6 @@
-import type { Argv, CommandModule } from 'yargs';
-import { CellsdbError } from '../../../errors.js';
+import type { Argv } from 'yargs';
+import { cellErrorMessage, CellsdbError, failedCells } from '../../../index.js';
+import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
 
 interface Args extends GlobalArgs {
@@ -13,9 +14,9 @@ export function serviceListCommand(rt: Runtime) {
     command: 'list',
     describe: 'List services of every cell with their status and state',
     builder: (y: Argv<GlobalArgs>) => y.option('host', { type: 'string' }).option('binary', { type: 'string' }) as Argv<Args>,
-    handler: async (args: Args) => {
+    run: async (args: Args) => {
       const sg = await rt.serviceGroup();
-      const outcomes = await sg.list(await rt.cells(), { host: args.host, binary: args.binary }, rt.globals.concurrency ?? 4);
+      const outcomes = await sg.list(await rt.cells(), { host: args.host, binary: args.binary }, (await rt.config()).concurrency);
       const services = outcomes.flatMap((o) => (o.ok ? o.value : []));
       if (rt.output.json) {
         rt.output.data(
@@ -36,8 +37,8 @@ export function serviceListCommand(rt: Runtime) {
           services.map((s) => [s.host, s.binary, s.cell.name ?? s.cell.uuid, s.disabled ? 'disabled' : 'enabled', s.up ? 'up' : 'down', s.lastHeartbeat?.toISOString() ?? '', s.disabledReason ?? '']),
         );
       }
-      const failed = outcomes.filter((o) => !o.ok);
-      if (failed.length > 0) throw new CellsdbError(`could not list services of ${failed.length} cell(s): ${failed.map((o) => (o.ok ? '' : o.error.message)).join('; ')}`);
+      const failed = failedCells(outcomes);
+      if (failed.length > 0) throw new CellsdbError(`could not list services of ${failed.length} cell(s): ${failed.map(cellErrorMessage).join('; ')}`);
     },
-  } satisfies CommandModule<GlobalArgs, Args>;
+  } satisfies LeafCommand<Args>;
 }

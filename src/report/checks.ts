@@ -1,3 +1,6 @@
+// Reports of the check commands, apart from what they check: the outcome of one check, the exit
+// code of a set of them, and (junit.ts) the JUnit XML that CI test reporters read.
+import { dialectFor } from '../db/dialects.js';
 import type { Dialect } from '../url.js';
 
 /**
@@ -48,4 +51,4 @@ export function tally(checks: readonly CheckResult[]): Record<CheckStatus, numbe
 }
 
 /** How dialects are named in reports (`mysql` is the driver's name; the servers are MariaDB). */
-export const dialectLabel = (d: Dialect): string => (d === 'postgres' ? 'postgres' : 'mariadb');
+export const dialectLabel = (d: Dialect): string => dialectFor(d).label;

@@ -1,11 +1,17 @@
-import { pathToFileURL } from 'node:url';
+// `sync --dry-run`: the SQL each pending migration of the sync plan would send, rehearsed through
+// the migrator itself on a scratch database. It reads the same plan as `sync` (plan.ts), so it
+// refuses what `sync` would refuse and previews exactly what `sync` would apply.
 import { dialectFor } from '../db/dialects.js';
-import { DirtyLedgerError, InvalidInputError, LedgerIntegrityError } from '../errors.js';
-import { listMigrationFiles, type MigrationFile, type MigrationLine, resolveVersion } from '../migrate/lines.js';
-import { type CapturedStatement, type LineTarget, lineStatus, syncLine } from '../migrate/migrator.js';
-import type { DatabaseUrl } from '../url.js';
-import { serverIdentity, withScratchDatabase } from './scratch.js';
-import { splitStatements } from './sql.js';
+import { InvalidInputError } from '../errors.js';
+import { serverIdentity, withScratchDatabase } from '../db/scratch.js';
+import { splitStatements } from '../sql/tokenizer.js';
+import type { DatabaseUrl, Dialect } from '../url.js';
+import { loadMigration, runsInTransaction } from './apply.js';
+import type { CapturedStatement } from './capture.js';
+import type { MigrationFile, MigrationLine } from './lines.js';
+import { syncLine } from './migrator.js';
+import { planAim, planRefusal, readPlan } from './plan.js';
+import type { LineTarget } from './target.js';
 
 /** One pending migration and the SQL it would send. */
 export interface PreviewedMigration {
@@ -36,23 +42,12 @@ export interface PreviewOptions {
   /** Where the scratch database is made. @default the server of the database previewed */
   readonly scratchServer?: DatabaseUrl | undefined;
   readonly cache?: PreviewCache | undefined;
+  /** Told, in one line, when a scratch database could not be dropped (see `withScratchDatabase`). */
+  readonly onLeftBehind?: ((message: string) => void) | undefined;
 }
 
-function refuseProblems(problems: Awaited<ReturnType<typeof lineStatus>>['problems']): void {
-  const first = problems[0];
-  if (!first) return;
-  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''}; see 'status')` : '';
-  const ErrorClass = first.kind === 'dirty' ? DirtyLedgerError : LedgerIntegrityError;
-  throw new ErrorClass(`${first.message}${more}; a sync would refuse, so there is nothing to preview`);
-}
-
-async function isTransactional(file: MigrationFile, transactionalDdl: boolean): Promise<boolean> {
-  if (!transactionalDdl) return false;
-  const mod = (await import(pathToFileURL(file.path).href)) as { transactional?: unknown };
-  return mod.transactional !== false;
-}
-
-const asText = (s: CapturedStatement): string[] => splitStatements(s.sql).map((sql) => (s.bind === undefined ? sql : `${sql} -- bind: ${JSON.stringify(s.bind)}`));
+const asText = (s: CapturedStatement, dialect: Dialect): string[] =>
+  splitStatements(s.sql, dialect).map((sql) => (s.bind === undefined ? sql : `${sql} -- bind: ${JSON.stringify(s.bind)}`));
 
 async function rehearse(
   target: LineTarget,
@@ -60,17 +55,18 @@ async function rehearse(
   from: string | null,
   goal: MigrationFile,
   pending: readonly MigrationFile[],
+  onLeftBehind: PreviewOptions['onLeftBehind'],
 ): Promise<{ scratchName: string; migrations: PreviewedMigration[] }> {
   return withScratchDatabase(server, `preview_${target.line.id}`, async (scratch) => {
     const scratchTarget: LineTarget = { registry: scratch.registry, url: scratch.url, line: target.line, label: `scratch copy of ${target.label}`, config: target.config };
     if (from !== null) await syncLine(scratchTarget, from);
     const captured = new Map<string, string[]>(pending.map((f) => [f.name, []]));
-    await syncLine(scratchTarget, goal.name, { onStatement: (migration, statement) => captured.get(migration)?.push(...asText(statement)) });
+    await syncLine(scratchTarget, goal.name, { onStatement: (migration, statement) => captured.get(migration)?.push(...asText(statement, server.dialect)) });
     const transactionalDdl = dialectFor(server.dialect).transactionalDdl;
     const migrations: PreviewedMigration[] = [];
-    for (const f of pending) migrations.push({ name: f.name, transactional: await isTransactional(f, transactionalDdl), statements: captured.get(f.name) ?? [] });
+    for (const f of pending) migrations.push({ name: f.name, transactional: runsInTransaction(await loadMigration(f), transactionalDdl), statements: captured.get(f.name) ?? [] });
     return { scratchName: scratch.name, migrations };
-  });
+  }, { onLeftBehind, connectTimeoutMs: target.registry.connectTimeoutMs });
 }
 
 /**
@@ -82,19 +78,10 @@ async function rehearse(
  * whether it would pass on the real one.
  */
 export async function previewLine(target: LineTarget, version?: string, options: PreviewOptions = {}): Promise<LinePreview> {
-  const { line } = target;
-  const files = listMigrationFiles(line);
-  const goal = version !== undefined ? resolveVersion(line, files, version) : files.at(-1);
-  const status = await lineStatus(target);
-  refuseProblems(status.problems);
-  const from = status.current;
-  if (goal && from !== null && goal.name < from) {
-    throw new InvalidInputError(
-      `cannot go back to ${line.title} version ${goal.name}: ${target.label} is at ${from} and cellsdb does not downgrade (as Nova); restore a backup to go back`,
-    );
-  }
-  const applied = new Set(status.migrations.filter((m) => m.state === 'applied').map((m) => m.name));
-  const pending = files.filter((f) => !applied.has(f.name) && goal !== undefined && f.number <= goal.number);
+  const plan = await readPlan(target, planAim(target.line, version));
+  const refused = planRefusal(plan, 'a sync would refuse, so there is nothing to preview');
+  if (refused) throw refused;
+  const { line, current: from, target: goal, pending } = plan;
   const base = { line: line.id, label: target.label, database: target.url.masked, from };
   if (!goal || pending.length === 0) return { ...base, to: from, migrations: [] };
 
@@ -106,7 +93,7 @@ export async function previewLine(target: LineTarget, version?: string, options:
   const cache = options.cache;
   let rehearsal = cache?.get(key);
   if (!rehearsal) {
-    rehearsal = rehearse(target, server, from, goal, pending);
+    rehearsal = rehearse(target, server, from, goal, pending, options.onLeftBehind);
     cache?.set(key, rehearsal);
   }
   const { scratchName, migrations } = await rehearsal;

@@ -1,99 +1,9 @@
-// Just enough SQL reading for the linter and the preview: splitting what a driver received into
-// statements, and telling what each DDL statement does to which table. Both dialects' spellings
-// (double-quoted and backquoted identifiers, MariaDB's MODIFY/CHANGE, PostgreSQL's dollar quotes)
-// are understood; anything not recognised is `other`, which no rule fires on.
-
-/** Splits SQL text into statements at top-level semicolons (not inside quotes or comments). */
-export function splitStatements(sql: string): string[] {
-  const out: string[] = [];
-  let start = 0;
-  let i = 0;
-  const n = sql.length;
-  while (i < n) {
-    const c = sql[i] as string;
-    if (c === "'" || c === '"' || c === '`') {
-      i++;
-      while (i < n) {
-        if (sql[i] === '\\' && c === "'") i += 2;
-        else if (sql[i] === c) {
-          if (sql[i + 1] === c) i += 2;
-          else break;
-        } else i++;
-      }
-      i++;
-    } else if (c === '-' && sql[i + 1] === '-') {
-      while (i < n && sql[i] !== '\n') i++;
-    } else if (c === '/' && sql[i + 1] === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      i = end < 0 ? n : end + 2;
-    } else if (c === '$') {
-      const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i));
-      if (tag) {
-        const end = sql.indexOf(tag[0], i + tag[0].length);
-        i = end < 0 ? n : end + tag[0].length;
-      } else i++;
-    } else if (c === ';') {
-      out.push(sql.slice(start, i));
-      start = ++i;
-    } else i++;
-  }
-  out.push(sql.slice(start));
-  return out.map((s) => s.trim()).filter((s) => s.length > 0);
-}
-
-interface Token {
-  /** `word`: an unquoted word (`upper` set); `ident`: a quoted identifier; `string`, `punct`, `other`. */
-  readonly type: 'word' | 'ident' | 'string' | 'punct' | 'other';
-  readonly value: string;
-  readonly upper: string;
-}
-
-function tokenize(sql: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  const n = sql.length;
-  const push = (type: Token['type'], value: string) => tokens.push({ type, value, upper: type === 'word' ? value.toUpperCase() : '' });
-  while (i < n) {
-    const c = sql[i] as string;
-    if (/\s/.test(c)) {
-      i++;
-    } else if (c === '-' && sql[i + 1] === '-') {
-      while (i < n && sql[i] !== '\n') i++;
-    } else if (c === '/' && sql[i + 1] === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      i = end < 0 ? n : end + 2;
-    } else if (c === '"' || c === '`' || c === "'") {
-      let j = i + 1;
-      let value = '';
-      while (j < n) {
-        if (sql[j] === '\\' && c === "'") {
-          value += sql[j + 1] ?? '';
-          j += 2;
-        } else if (sql[j] === c) {
-          if (sql[j + 1] === c) {
-            value += c;
-            j += 2;
-          } else break;
-        } else value += sql[j++];
-      }
-      push(c === "'" ? 'string' : 'ident', value);
-      i = j + 1;
-    } else if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_$]*/.exec(sql.slice(i)) as RegExpExecArray;
-      push('word', m[0]);
-      i += m[0].length;
-    } else if ('(),.;=*'.includes(c)) {
-      push('punct', c);
-      i++;
-    } else {
-      const m = /^[^\s(),.;=*'"`A-Za-z_]+/.exec(sql.slice(i));
-      const value = m ? m[0] : c;
-      push('other', value);
-      i += value.length;
-    }
-  }
-  return tokens;
-}
+// Just enough SQL reading for the linter: what each DDL statement does to which table. Both
+// dialects' spellings (double-quoted and backquoted identifiers, MariaDB's MODIFY/CHANGE) are
+// understood; anything not recognised is `other`, which no rule fires on. Quotes and comments are
+// the tokenizer's (src/sql/tokenizer.ts), shared with the statement splitter.
+import { type SqlToken as Token, tokenize } from '../../sql/tokenizer.js';
+import type { Dialect } from '../../url.js';
 
 /** What one action of an ALTER TABLE does. */
 export type AlterAction =
@@ -252,9 +162,9 @@ function parseAction(a: readonly Token[]): AlterAction {
 
 const READS = new Set(['SELECT', 'SHOW', 'DESCRIBE', 'DESC', 'EXPLAIN', 'VALUES']);
 
-/** Reads one statement (as split by {@link splitStatements}). */
-export function parseStatement(sql: string): ParsedStatement {
-  const t = tokenize(sql);
+/** Reads one statement (as split by `splitStatements`) of `dialect`. */
+export function parseStatement(sql: string, dialect: Dialect): ParsedStatement {
+  const t = tokenize(sql, dialect);
   const first = t[0]?.upper ?? '';
   if (READS.has(first)) return { kind: 'read' };
   if (first === 'CREATE') {

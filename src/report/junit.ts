@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { create } from 'xmlbuilder2';
 import { maskUrlsInText } from '../url.js';
-import { type CheckResult, tally } from './report.js';
+import { type CheckResult, tally } from './checks.js';
 
 // XML 1.0 cannot carry most control characters, even escaped: a driver message with one would make
 // the whole report unreadable to the CI system.
@@ -19,23 +19,17 @@ export function junitXml(suiteName: string, checks: readonly CheckResult[], time
   const seconds = (ms: number) => (ms / 1000).toFixed(3);
   const total = checks.reduce((n, c) => n + c.ms, 0);
   const failures = counts.failed + counts.pending;
-  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', {
+  // The totals appear on both the <testsuites> root and its one <testsuite>: readers differ in which they read.
+  const totals = {
     name: suiteName,
     tests: String(checks.length),
     failures: String(failures),
     errors: String(counts.error),
     skipped: String(counts.skipped),
     time: seconds(total),
-  });
-  const suite = root.ele('testsuite', {
-    name: suiteName,
-    tests: String(checks.length),
-    failures: String(failures),
-    errors: String(counts.error),
-    skipped: String(counts.skipped),
-    time: seconds(total),
-    timestamp: timestamp.toISOString().replace(/\.\d+Z$/, ''),
-  });
+  };
+  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', totals);
+  const suite = root.ele('testsuite', { ...totals, timestamp: timestamp.toISOString().replace(/\.\d+Z$/, '') });
   for (const c of checks) {
     const testcase = suite.ele('testcase', { classname: xmlSafe(c.subject), name: xmlSafe(c.name), time: seconds(c.ms) });
     const body = xmlSafe([c.summary, ...c.details].join('\n'));

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { SessionConnection } from '../db/dialect.js';
-import { dialectFor } from '../db/dialects.js';
-import { ConnectionRegistry } from '../db/registry.js';
 import { CellsdbError, DatabaseConnectionError } from '../errors.js';
 import { type DatabaseUrl, withDatabase } from '../url.js';
+import type { DialectConnection, SessionConnection } from './dialect.js';
+import { dialectFor } from './dialects.js';
+import { ConnectionRegistry } from './registry.js';
+import { driverMessage } from './translate-error.js';
 
 /** Every scratch database's name starts with this, so that one left behind by a killed run is easy to find. */
 export const SCRATCH_PREFIX = 'cellsdb_scratch_';
@@ -26,15 +27,13 @@ export function scratchName(purpose: string): string {
   return `${SCRATCH_PREFIX}${tag}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 }
 
-/** Where the CREATE/DROP DATABASE session goes when the URL's own database does not exist. */
-const MAINTENANCE_DATABASE = { postgres: 'postgres', mysql: 'information_schema' } as const;
-
-async function adminSession(registry: ConnectionRegistry, server: DatabaseUrl): Promise<SessionConnection> {
+/** The CREATE/DROP DATABASE session: on the URL's database, else the server's maintenance database. */
+async function adminSession(registry: ConnectionRegistry, server: DatabaseUrl, connection: DialectConnection): Promise<SessionConnection> {
   try {
     return await registry.openSession(server, 'cellsdb scratch');
   } catch (error) {
     if (!(error instanceof DatabaseConnectionError) || error.reason !== 'unknown-database') throw error;
-    return registry.openSession(withDatabase(server, MAINTENANCE_DATABASE[server.dialect]), 'cellsdb scratch');
+    return registry.openSession(withDatabase(server, connection.maintenanceDatabase), 'cellsdb scratch');
   }
 }
 
@@ -45,31 +44,51 @@ export interface ScratchDatabase {
   readonly registry: ConnectionRegistry;
 }
 
+export interface ScratchOptions {
+  /**
+   * Told, in one line, when the scratch database could not be dropped: its name, its server and the
+   * statement that drops it by hand. The work's result (or error) stands either way.
+   */
+  readonly onLeftBehind?: ((message: string) => void) | undefined;
+  /** The connect timeout of every connection to the scratch database and its server (`--connect-timeout`). @default DEFAULTS.connectTimeoutSeconds × 1000 */
+  readonly connectTimeoutMs?: number | undefined;
+}
+
 /**
  * Creates a uniquely named database on `server` (same credentials), runs `work` on it, and drops
  * it in `finally`, after closing every connection `work` opened through the scratch registry. The
  * server's other databases are never touched.
  */
-export async function withScratchDatabase<T>(server: DatabaseUrl, purpose: string, work: (scratch: ScratchDatabase) => Promise<T>): Promise<T> {
-  const admin = new ConnectionRegistry({ max: 1 });
-  const dialect = dialectFor(server.dialect);
+export async function withScratchDatabase<T>(
+  server: DatabaseUrl,
+  purpose: string,
+  work: (scratch: ScratchDatabase) => Promise<T>,
+  options: ScratchOptions = {},
+): Promise<T> {
+  const { connectTimeoutMs } = options;
+  const admin = new ConnectionRegistry({ max: 1, connectTimeoutMs });
+  const connection: DialectConnection = dialectFor(server.dialect);
   const name = scratchName(purpose);
   try {
-    const session = await adminSession(admin, server);
+    const session = await adminSession(admin, server, connection);
     try {
-      await dialect.createDatabase(session, name);
+      await connection.createDatabase(session, name);
     } catch (error) {
       throw new CellsdbError(
         `cannot create a scratch database on ${serverIdentity(server)}: ${(error as Error).message}; the user needs the right to create databases there (or pass --scratch URL for another server)`,
         { cause: error },
       );
     }
-    const registry = new ConnectionRegistry({ max: 2 });
+    const registry = new ConnectionRegistry({ max: 2, connectTimeoutMs });
     try {
       return await work({ url: withDatabase(server, name), name, registry });
     } finally {
       await registry.close();
-      await dialect.dropDatabase(session, name).catch(() => undefined);
+      await connection.dropDatabase(session, name).catch((error: unknown) => {
+        options.onLeftBehind?.(
+          `the scratch database ${name} on ${server.masked} was left behind (${driverMessage(error)}); drop it by hand: ${connection.dropDatabaseStatement(name)}`,
+        );
+      });
     }
   } finally {
     await admin.close();

@@ -1,0 +1,56 @@
+import { type Config, requireApiDb, requireCellDb } from '../config/index.js';
+import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
+import { InvalidInputError } from '../errors.js';
+import type { DatabaseUrl } from '../url.js';
+import { selectCells } from './fan-out.js';
+import type { CellMappingRow } from './mappings.js';
+
+/**
+ * The local cell database (`--db`) as a cell, for commands that work on cells when there is no
+ * API database to map them: uuid and name 'local', no message queue.
+ */
+export function localCell(url: DatabaseUrl): CellMappingRow {
+  return { id: 0, uuid: 'local', name: 'local', transportUrl: 'none:///', databaseConnection: url.raw, disabled: false };
+}
+
+/** Where a `db` command runs: one local cell database, or mapped cells. */
+export type CellScope =
+  | {
+      readonly kind: 'local';
+      readonly url: DatabaseUrl;
+      /** Chosen because no API database is configured (rather than asked for with `--local-cell`). */
+      readonly implied: boolean;
+    }
+  | { readonly kind: 'cells'; readonly api: DatabaseHandle; readonly cells: readonly CellMappingRow[] };
+
+/** What a command asked for: `--local-cell`, or `--cell NAME|UUID` (repeatable). */
+export interface CellScopeRequest {
+  readonly localCell?: boolean | undefined;
+  readonly cells?: readonly string[] | undefined;
+}
+
+/**
+ * Where a `db` command runs: the local cell database when asked (`--local-cell`) or when no API
+ * database is configured and no cell is named; else the mapped cells (all, or those named). No
+ * mapped cell at all is invalid input.
+ */
+export async function cellScope(registry: ConnectionRegistry, databases: Pick<Config, 'apiDb' | 'db'>, request: CellScopeRequest = {}): Promise<CellScope> {
+  const names = request.cells ?? [];
+  if (request.localCell || (!databases.apiDb && names.length === 0)) {
+    return { kind: 'local', url: requireCellDb(databases), implied: request.localCell !== true };
+  }
+  const api = await registry.connect(requireApiDb(databases));
+  const cells = await selectCells(api, names);
+  if (cells.length === 0) throw new InvalidInputError("no cells are mapped: run 'cellsdb cell_v2 map_cell0' and 'cellsdb cell_v2 create_cell' first, or use --local-cell");
+  return { kind: 'cells', api, cells };
+}
+
+/**
+ * The cells a service command works on: the mapped cells (all, or those named), else — with no
+ * API database — the local cell database as a cell named 'local' ({@link localCell}).
+ */
+export async function cellsOrLocalCell(registry: ConnectionRegistry, databases: Pick<Config, 'apiDb' | 'db'>, names: readonly string[] = []): Promise<CellMappingRow[]> {
+  if (databases.apiDb) return selectCells(await registry.connect(databases.apiDb), names);
+  if (databases.db) return [localCell(databases.db)];
+  throw new InvalidInputError('no API database or cell database configured: pass --api-db URL (or --db URL), set CELLSDB_API_DATABASE_URL, give --config-file, or use --embedded');
+}

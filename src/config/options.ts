@@ -1,0 +1,80 @@
+import { DEFAULTS } from './defaults.js';
+
+/** How a global option's value is typed on the command line. */
+export type OptionType = 'string' | 'number' | 'boolean';
+
+/** One global option: its flag, its environment variables and where a config file may set it. */
+export interface GlobalOption {
+  /** The flag without its dashes (`connect-timeout`). */
+  readonly flag: string;
+  readonly type: OptionType;
+  /** One line of help. */
+  readonly describe: string;
+  /**
+   * Environment variables that set it: `CELLSDB_` + the flag in upper snake case
+   * (`CELLSDB_CONNECT_TIMEOUT`), and before it the documented name where one came first.
+   */
+  readonly env: readonly string[];
+  /** `[section] key` in a nova.conf-style config file. */
+  readonly file?: { readonly section: string; readonly key: string };
+  /** Kept out of `--help` (test and development aids). */
+  readonly hidden?: boolean;
+}
+
+/** `connect-timeout` → `CELLSDB_CONNECT_TIMEOUT`. */
+export const envNameOf = (flag: string): string => `CELLSDB_${flag.toUpperCase().replace(/-/g, '_')}`;
+
+const option = <F extends string>(
+  flag: F,
+  type: OptionType,
+  describe: string,
+  extra: { env?: readonly string[]; file?: GlobalOption['file']; hidden?: boolean } = {},
+): GlobalOption & { readonly flag: F } => ({
+  flag,
+  type,
+  describe,
+  env: [...(extra.env ?? []), envNameOf(flag)],
+  ...(extra.file ? { file: extra.file } : {}),
+  ...(extra.hidden ? { hidden: true } : {}),
+});
+
+/**
+ * Every option every command accepts, in the order `--help` lists them. Precedence for each:
+ * the flag, then the environment, then the config file, then its default (see `DEFAULTS`).
+ */
+export const GLOBAL_OPTIONS = [
+  option('api-db', 'string', 'API database URL ([api_database] connection)', { env: ['CELLSDB_API_DATABASE_URL'], file: { section: 'api_database', key: 'connection' } }),
+  option('db', 'string', 'Local cell database URL ([database] connection)', { env: ['CELLSDB_DATABASE_URL'], file: { section: 'database', key: 'connection' } }),
+  option('config-file', 'string', 'nova.conf-style INI file (repeatable: later files win)'),
+  option('embedded', 'boolean', 'Use a local embedded PostgreSQL'),
+  option('json', 'boolean', 'Machine-readable output'),
+  option('debug', 'boolean', 'Print stack traces on errors'),
+  option('lock-timeout', 'number', `Seconds to wait for another runner’s migration lock [default: ${DEFAULTS.migrationLockWaitSeconds}]`),
+  option('ddl-lock-timeout', 'number', `Seconds a DDL statement may wait for table locks [default: ${DEFAULTS.ddlLockTimeoutSeconds}]`),
+  option('statement-timeout', 'number', `Seconds one migration statement may run [default: ${DEFAULTS.statementTimeoutSeconds}]`),
+  option('connect-timeout', 'number', `Seconds to wait for a connection [default: ${DEFAULTS.connectTimeoutSeconds}]`),
+  option('concurrency', 'number', `How many cells to work on at once [default: ${DEFAULTS.concurrency}]`),
+  option('servicegroup-driver', 'string', `Where service liveness comes from: database or redis [default: ${DEFAULTS.servicegroupDriver}]`),
+  option('redis-url', 'string', 'Redis URL for --servicegroup-driver redis (or CELLSDB_REDIS_URL)'),
+  option('service-down-time', 'number', `Seconds without a heartbeat before a service is down [default: ${DEFAULTS.serviceDownTimeSeconds}]`),
+  option('report-interval', 'number', `Seconds between service heartbeats [default: ${DEFAULTS.reportIntervalSeconds}]`),
+  option('api-migrations-dir', 'string', 'Another folder of compiled API migrations', { hidden: true }),
+  option('cell-migrations-dir', 'string', 'Another folder of compiled cell migrations', { hidden: true }),
+] as const satisfies readonly GlobalOption[];
+
+/** The flag of a global option. */
+export type GlobalFlag = (typeof GLOBAL_OPTIONS)[number]['flag'];
+
+/** Global options as parsed from the command line, by flag (`--config-file` may repeat). */
+export type GlobalFlags = { readonly [F in GlobalFlag]?: string | number | boolean | readonly string[] | undefined };
+
+/**
+ * Settings only the environment gives (no flag): the home folder, the embedded server's folder and
+ * port, and test failpoints.
+ */
+export const ENVIRONMENT_ONLY = {
+  home: 'CELLSDB_HOME',
+  embeddedDir: 'CELLSDB_EMBEDDED_DIR',
+  embeddedPort: 'CELLSDB_EMBEDDED_PORT',
+  failpoint: 'CELLSDB_FAILPOINT',
+} as const;

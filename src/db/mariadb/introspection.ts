@@ -1,0 +1,99 @@
+import { QueryTypes } from 'sequelize';
+import type { DialectIntrospection, ForeignKeyInfo, IndexInfo } from '../dialect.js';
+import { assembleTables } from '../tables.js';
+
+function typeClass(dataType: string, columnType: string): string {
+  const t = dataType.toLowerCase();
+  if (t === 'tinyint' && columnType.toLowerCase().startsWith('tinyint(1)')) return 'boolean';
+  if (t === 'int' || t === 'integer' || t === 'smallint' || t === 'mediumint' || t === 'tinyint') return 'integer';
+  if (t === 'bigint') return 'bigint';
+  if (t === 'varchar' || t === 'char') return 'string';
+  if (t === 'text' || t === 'mediumtext' || t === 'longtext' || t === 'tinytext') return 'text';
+  if (t === 'datetime' || t === 'timestamp' || t === 'date') return 'timestamp';
+  if (t === 'double' || t === 'float' || t === 'decimal') return 'float';
+  return 'other';
+}
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+
+/** Gathers per-column catalog rows into one entry per table and name, in their order. */
+function gather<Row extends { t: string }, T>(rows: readonly Row[], key: (row: Row) => string, start: (row: Row) => T, add: (entry: T, row: Row) => void): Array<[string, T]> {
+  const out = new Map<string, [string, T]>();
+  for (const row of rows) {
+    const k = `${row.t}\u0000${key(row)}`;
+    let entry = out.get(k);
+    if (!entry) {
+      entry = [row.t, start(row)];
+      out.set(k, entry);
+    }
+    add(entry[1], row);
+  }
+  return [...out.values()];
+}
+
+/** MariaDB `information_schema` and `PROCESSLIST`. */
+export const mariadbIntrospection: DialectIntrospection = {
+  async describeSchema(sequelize, tables) {
+    const filter = tables && tables.length > 0 ? tables : null;
+    const where = filter ? ' AND TABLE_NAME IN (?)' : '';
+    const replacements = filter ? [filter] : [];
+    const columns = await sequelize.query<{ t: string; c: string; dt: string; ct: string; n: string }>(
+      `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, DATA_TYPE AS dt, COLUMN_TYPE AS ct, IS_NULLABLE AS n
+         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()${where} ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+      { replacements, type: QueryTypes.SELECT },
+    );
+    const indexRows = await sequelize.query<{ t: string; i: string; c: string; nu: number | string }>(
+      `SELECT TABLE_NAME AS t, INDEX_NAME AS i, COLUMN_NAME AS c, NON_UNIQUE AS nu
+         FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()${where}
+        ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
+      { replacements, type: QueryTypes.SELECT },
+    );
+    const fkRows = await sequelize.query<{ t: string; n: string; c: string; rt: string; rc: string }>(
+      `SELECT TABLE_NAME AS t, CONSTRAINT_NAME AS n, COLUMN_NAME AS c, REFERENCED_TABLE_NAME AS rt, REFERENCED_COLUMN_NAME AS rc
+         FROM information_schema.KEY_COLUMN_USAGE
+        WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL${where}
+        ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION`,
+      { replacements, type: QueryTypes.SELECT },
+    );
+    return assembleTables(
+      columns.map((c) => [c.t, { name: c.c, type: typeClass(c.dt, c.ct), nullable: c.n === 'YES' }]),
+      gather(
+        indexRows,
+        (r) => r.i,
+        (r): IndexInfo & { columns: string[] } => ({ name: r.i, columns: [], unique: Number(r.nu) === 0, primary: r.i === 'PRIMARY' }),
+        (e, r) => e.columns.push(r.c),
+      ),
+      gather(
+        fkRows,
+        (r) => r.n,
+        (r): ForeignKeyInfo & { columns: string[]; referencedColumns: string[] } => ({ name: r.n, columns: [], referencedTable: r.rt, referencedColumns: [] }),
+        (e, r) => {
+          e.columns.push(r.c);
+          e.referencedColumns.push(r.rc);
+        },
+      ),
+    );
+  },
+
+  isServerMadeIndex(table, index) {
+    // InnoDB needs an index whose leading columns are a foreign key's, and makes one named after
+    // the constraint when there is none: a non-unique index with a live foreign key's name and
+    // exactly its columns is that. One left behind after its foreign key was dropped is not.
+    if (index.unique || index.primary) return false;
+    return table.foreignKeys.some((f) => f.name === index.name && sameList(f.columns, index.columns));
+  },
+
+  async otherActiveSessions(sequelize, excluded, windowMs, database) {
+    // Ids are ours (numbers) and the window a number: literals, so that nothing is prepared.
+    const ids = [...excluded].filter((id) => Number.isInteger(id));
+    const rows = await sequelize.query<{ n: string | number }>(
+      `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST
+        WHERE ID <> CONNECTION_ID() ${ids.length > 0 ? `AND ID NOT IN (${ids.join(', ')})` : ''}
+          AND COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Killed') AND USER NOT IN ('system user', 'event_scheduler')
+          ${database === undefined ? '' : `AND DB = ${sequelize.escape(database)}`}
+          AND (COMMAND <> 'Sleep' OR TIME_MS < ${Math.max(0, Math.round(windowMs))})`,
+      { type: QueryTypes.SELECT },
+    );
+    return Number(rows[0]?.n ?? 0);
+  },
+};

@@ -1,0 +1,21 @@
+import type { Config } from '../config/index.js';
+import type { ConnectionRegistry } from '../db/registry.js';
+import type { DatabaseUrl } from '../url.js';
+import type { MigrationLine } from './lines.js';
+
+/** Progress a caller may show: waiting for the lock, a migration starting or done. */
+export type MigratorEvent =
+  | { readonly type: 'lock-wait'; readonly holder: string | undefined; readonly timeoutMs: number }
+  | { readonly type: 'migrating'; readonly name: string }
+  | { readonly type: 'migrated'; readonly name: string; readonly ms: number };
+
+/** Where and how to run one line against one database. */
+export interface LineTarget {
+  readonly registry: ConnectionRegistry;
+  readonly url: DatabaseUrl;
+  readonly line: MigrationLine;
+  /** For messages: 'API database', or the cell's name. */
+  readonly label: string;
+  readonly config: Pick<Config, 'migrationLockWaitMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
+  readonly onEvent?: (event: MigratorEvent) => void;
+}
