@@ -31,8 +31,8 @@ export function targetCell(registry: ConnectionRegistry, cell: CellMappingRow): 
 }
 
 /**
- * Runs `work` on every cell, at most `concurrency` at a time, and returns one outcome per cell in
- * the order given. A failing cell never stops the others: its error (translated, URL masked) is
+ * Runs `work` on every cell, at most `concurrency` at a time (@default `DEFAULTS.concurrency`), and
+ * returns one outcome per cell in the order given. A failing cell never stops the others: its error (translated, URL masked) is
  * its outcome, beside the cell it belongs to; {@link cellErrorMessage} names the cell where the
  * message is shown away from it.
  */
