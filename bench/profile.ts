@@ -75,7 +75,7 @@ export async function profileMovers(
   const registry = new ProfilingRegistry({ max: 4, connectTimeoutMs: 10_000 });
   try {
     const apiDb = await registry.connect(d.api);
-    const cells = await new MappingStore(apiDb.sequelize).listCells();
+    const cells = await new MappingStore(apiDb).listCells();
     const out: Record<string, unknown> = {};
     for (const mover of MOVERS) {
       const statements = new Map<string, StatementTotals>();
@@ -91,8 +91,10 @@ export async function profileMovers(
         movers: [{ ...mover, migrate: (ctx, count, after) => inBatch.run(true, () => mover.migrate(ctx, count, after)) }],
         batchSize: batching.batchSize,
         batchTargetMs: batching.batchMs,
-        concurrency: batching.concurrency ?? 4,
-        timeouts: { lockWaitMs: 5000, statementTimeoutMs: 600_000 },
+        concurrency: batching.concurrency,
+        statementTimeoutMs: 600_000,
+        // The profile measures where a batch's time goes, alone on the servers: never yield.
+        yieldToTraffic: false,
         events: {
           batch: (e) => {
             // Every batch's time, the empty last one included: its statements are counted too.

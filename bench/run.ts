@@ -24,7 +24,7 @@ import { profileMovers } from './profile.js';
 import { type BenchServer, openServer } from './server.js';
 import { maskUrlsInText } from '../src/url.js';
 import { round } from './stats.js';
-import { DEFAULT_BATCH_TARGET_MS } from '../src/movers/runner.js';
+import { MOVER_DEFAULTS } from '../src/movers/settings.js';
 import { startWorkload, type WorkloadResult } from './workload.js';
 
 const IG = 'migrate_instance_groups_to_api_db';
@@ -310,7 +310,7 @@ async function benchmark(options: BenchOptions): Promise<Record<string, unknown>
         compute_nodes_per_cell: options.sizes.computeNodes,
         rows_to_copy: want.groups + want.policies + want.members,
       },
-      batching: options.batchSize !== undefined ? { batch_size: options.batchSize } : { adaptive: true, batch_ms: options.batchMs ?? DEFAULT_BATCH_TARGET_MS },
+      batching: options.batchSize !== undefined ? { batch_size: options.batchSize } : { adaptive: true, batch_ms: options.batchMs ?? MOVER_DEFAULTS.batchTargetMs },
       setup: { generate_seconds: round(generateSeconds) },
       repeat: options.repeat,
       reference: {

@@ -50,7 +50,7 @@ interface CellTarget {
 export async function startWorkload(d: Deployment, options: WorkloadOptions): Promise<RunningWorkload> {
   const registry = new ConnectionRegistry({ max: options.connections, applicationName: 'cellsdb-bench-workload' });
   const api = registry.open(d.api, { purpose: 'workload' });
-  const mapped = await new MappingStore(api.sequelize).listCells();
+  const mapped = await new MappingStore(api).listCells();
   const ctx: GroupContext = { api, cells: mapped.map((cell) => ({ cell, db: registry.open(cellDatabaseUrl(cell), { purpose: 'workload' }) })) };
 
   // The groups the cloud knows (all live in the cells before the movers run) and the node ids.

@@ -22,7 +22,6 @@
  * are left alone: nothing reads them, and they never block an upgrade.
  */
 import { type Transaction, UniqueConstraintError } from 'sequelize';
-import { failpoint } from '../src/movers/failpoints.js';
 import { batchTransaction, hasColumn, select, selectBound, write, writeBound } from '../src/movers/sql.js';
 import type { BlockedRow, Mover, MoverBatch, MoverContext } from '../src/movers/types.js';
 
@@ -138,7 +137,7 @@ export const backfillComputeNodeHost: Mover = {
         // find collisions; only if it finds one does the batch check node by node below.
         const done = await updateWindow(db, window, t);
         if (done !== undefined) {
-          failpoint('compute-nodes:updated');
+          ctx.failpoint('compute-nodes:updated');
           return { found: done, done, blocked: [], lastKey: window.last, more: true };
         }
       }
@@ -153,7 +152,7 @@ export const backfillComputeNodeHost: Mover = {
       }
       const of = db.dialect.inBound('id', 'integer', ours, 1);
       const done = ours.length === 0 ? 0 : await writeBound(db, `UPDATE compute_nodes ${SET_HOST} WHERE ${of.sql} AND ${LEGACY}`, of.bind, t);
-      failpoint('compute-nodes:updated');
+      ctx.failpoint('compute-nodes:updated');
       // More windows may follow even after a short one: the call that finds none lists what is blocked.
       return { found: candidates.length, done, blocked: [], lastKey: window.last, more: true };
     });

@@ -34,7 +34,6 @@
  */
 import type { Transaction } from 'sequelize';
 import type { DatabaseHandle } from '../src/db/registry.js';
-import { failpoint } from '../src/movers/failpoints.js';
 import { batchTransaction, hasColumn, select, selectBound, writeBound } from '../src/movers/sql.js';
 import type { Mover, MoverBatch, MoverContext } from '../src/movers/types.js';
 
@@ -151,7 +150,7 @@ export const copyInstanceGroupsToApi: Mover = {
       if (groups.length === 0) groups = await lockGroups(false);
       if (groups.length === 0) return { found: 0, done: 0, blocked: [], lastKey: after };
       const ids = groups.map((g) => Number(g.id));
-      failpoint('instance-groups:locked');
+      ctx.failpoint('instance-groups:locked');
       const ofGroups = cell.dialect.inBound('group_id', 'integer', ids, 1);
       const policies = await selectBound<PolicyRow>(
         cell,
@@ -166,7 +165,7 @@ export const copyInstanceGroupsToApi: Mover = {
         t,
       );
       const present = await copyToApi(ctx.apiDb, ctx, groups, policies, members);
-      failpoint('instance-groups:api-committed');
+      ctx.failpoint('instance-groups:api-committed');
       const complete = new Set(groups.filter((g) => present.has(g.uuid)).map((g) => Number(g.id)));
       // UTC, as every timestamp here (PostgreSQL sessions run at +00:00; MariaDB DATETIME holds UTC).
       const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
@@ -179,7 +178,7 @@ export const copyInstanceGroupsToApi: Mover = {
       await softDelete('instance_group_policy', policies.filter((p) => complete.has(Number(p.group_id))).map((p) => Number(p.id)));
       await softDelete('instance_group_member', members.filter((m) => complete.has(Number(m.group_id))).map((m) => Number(m.id)));
       await softDelete('instance_groups', [...complete]);
-      failpoint('instance-groups:soft-deleted');
+      ctx.failpoint('instance-groups:soft-deleted');
       return { found: groups.length, done: complete.size, blocked: [], lastKey: Math.max(...ids) };
     });
   },

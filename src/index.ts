@@ -76,16 +76,31 @@ export type { CapturedStatement, StatementListener } from './migrate/capture.js'
 export { type LinePreview, type PreviewCache, type PreviewedMigration, type PreviewOptions, previewLine } from './migrate/preview.js';
 export type { LineId, MigrationContext, MigrationModule } from './migrate/types.js';
 export {
+  type ByColumn,
   CELL0_UUID,
-  type CellMapping as CellMappingRow,
+  CELL_MAPPING_COLUMNS,
+  type CellMappingRow,
   cellLabel,
-  type HostMapping as HostMappingRow,
-  type InstanceMapping as InstanceMappingRow,
+  HOST_MAPPING_COLUMNS,
+  type HostMappingRow,
+  INSTANCE_MAPPING_COLUMNS,
+  type InstanceMappingRow,
   MappingStore,
 } from './cells/mappings.js';
-export { type CellOutcome, cellDatabaseUrl, cellErrorMessage, failedCells, scatterGather, targetCell, throwIfAnyCellFailed } from './cells/targeting.js';
+export { CellRecords, type InstanceState } from './cells/cell-records.js';
+export {
+  type CellOutcome,
+  cellDatabaseUrl,
+  cellErrorMessage,
+  failedCells,
+  scatterGather,
+  scatterGatherOver,
+  targetCell,
+  throwIfAnyCellFailed,
+} from './cells/targeting.js';
 export { type CellScope, type CellScopeRequest, cellScope, cellsOrLocalCell, localCell } from './cells/scope.js';
 export {
+  computeHostsOf,
   createCell,
   defaultCell0Url,
   deleteCell,
@@ -99,19 +114,15 @@ export {
   type InstanceVerdict,
 } from './cells/cell-v2.js';
 export { type FanOutOptions, previewCells, selectCells, statusOfCells, syncCells } from './cells/fan-out.js';
-export {
-  DEFAULT_BATCH_TARGET_MS,
-  DEFAULT_YIELD_BATCH_MS,
-  DEFAULT_YIELD_NICE_RATIO,
-  FIRST_BATCH_SIZE,
-  MoverExit,
-  type MoverCellResult,
-  type MoverTotal,
-  type RunnerEvents,
-  type RunnerOptions,
-  type RunReport,
-  runOnlineDataMigrations,
-} from './movers/runner.js';
+export { type RunnerEvents, type RunnerOptions, runOnlineDataMigrations } from './movers/runner.js';
+export { MOVER_DEFAULTS, type RunSettings, type RunSettingsInput, resolveRunSettings } from './movers/settings.js';
+export { MoverExit, type MoverExitCode } from './movers/exit.js';
+export type { BlockedRowOf, MoverCellResult, MoverError, MoverTotal, RunReport } from './movers/report.js';
+export type { BatchEvent, CellRun, RetryEvent } from './movers/cell-run.js';
+export { BatchSizer, FIRST_BATCH_SIZE, MAX_BATCH_SIZE } from './movers/batch-sizer.js';
+export { type BatchTurn, FULL_SPEED, type PaceController, type YieldSettings, yieldToTraffic } from './movers/pace.js';
+export { otherSessionsProbe, TrafficGate } from './movers/traffic.js';
+export { createFailpoints, type Failpoint, type FailpointName, NO_FAILPOINTS } from './movers/failpoints.js';
 export type { BlockedRow, Mover, MoverBatch, MoverContext, Readiness } from './movers/types.js';
 export { MOVERS } from '../movers/index.js';
 export { ServiceGroupApi, type ServiceGroupOptions } from './servicegroup/api.js';

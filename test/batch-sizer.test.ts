@@ -3,7 +3,8 @@
 // The movers' tests run them against real servers; here their rules are pinned down.
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
-import { BatchSizer, FIRST_BATCH_SIZE, MAX_BATCH_SIZE, TrafficGate } from '../src/movers/runner.js';
+import { BatchSizer, FIRST_BATCH_SIZE, MAX_BATCH_SIZE } from '../src/movers/batch-sizer.js';
+import { TrafficGate } from '../src/movers/traffic.js';
 
 /** Feeds batches that take `fixedMs + rows * msPerRow` until the size stops changing; returns the sizes asked for. */
 function converge(sizer: BatchSizer, fixedMs: number, msPerRow: number, rounds = 12): number[] {

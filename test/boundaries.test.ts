@@ -77,13 +77,11 @@ test('importing the library loads neither the CLI nor yargs', (t) => {
 });
 
 /**
- * Modules that still read the environment, each with its reason. The failpoints read
- * CELLSDB_FAILPOINT until the runner takes them injected (issue 11): the resolved config already
- * carries it (`Config.failpoint`).
+ * Modules that read the environment, each with its reason: only the CLI's edge. Even the crash
+ * tests' CELLSDB_FAILPOINT comes through the resolved config (`Config.failpoint`) into the runner.
  */
 const READS_ENVIRONMENT: Readonly<Record<string, string>> = {
   'src/cli/main.ts': "the CLI's edge: reads argv and the environment once and hands them in",
-  'src/movers/failpoints.ts': 'test failpoints, until they are injected through the runner (Config.failpoint)',
 };
 
 test('nothing but the CLI entry reads process.argv or process.env', (t) => {

@@ -6,7 +6,7 @@
 // list({withService}) joins each node's compute service on host.
 import { randomUUID } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
-import type { CellMapping } from '../src/cells/mappings.js';
+import type { CellMappingRow } from '../src/cells/mappings.js';
 import { targetCell } from '../src/cells/targeting.js';
 import { ConnectionRegistry } from '../src/db/registry.js';
 import { type CellContext, ComputeNode } from '../src/objects/index.js';
@@ -131,7 +131,7 @@ async function usePlantedCell(t: ExecutionContext<unknown>, dialect: Dialect): P
   const registry = new ConnectionRegistry({ max: 2 });
   // Registered after the database: teardowns run last-in, first-out, so the pools close before the drop.
   t.teardown(() => registry.close());
-  const cell: CellMapping = { id: 1, uuid: randomUUID(), name: 'cell1', transportUrl: 'none:///', databaseConnection: url.raw, disabled: false };
+  const cell: CellMappingRow = { id: 1, uuid: randomUUID(), name: 'cell1', transportUrl: 'none:///', databaseConnection: url.raw, disabled: false };
   const serviceGroup = await ServiceGroupApi.open({ registry });
   t.teardown(() => serviceGroup.close());
   return { ctx: { cell, db: targetCell(registry, cell), serviceGroup }, url, services, nodes };

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { createClient } from 'redis';
-import type { CellMapping } from '../src/cells/mappings.js';
+import type { CellMappingRow } from '../src/cells/mappings.js';
 import { ConnectionRegistry } from '../src/db/registry.js';
 import { ServiceGroupApi, type ServiceGroupOptions } from '../src/servicegroup/api.js';
 import type { ServiceState } from '../src/servicegroup/types.js';
@@ -44,11 +44,11 @@ const NO_REDIS = '(skipped: CELLSDB_TEST_REDIS_URL is not set and no Redis answe
 type Driver = 'database' | 'redis';
 
 /** The Redis keys of one cell's services (the driver's default prefix; cell uuids are unique per test). */
-const keyPattern = (cell: Pick<CellMapping, 'uuid'>): string => `cellsdb:servicegroup:${cell.uuid}:*`;
-const keyOf = (cell: Pick<CellMapping, 'uuid'>, serviceId: number): string => `cellsdb:servicegroup:${cell.uuid}:${serviceId}`;
+const keyPattern = (cell: Pick<CellMappingRow, 'uuid'>): string => `cellsdb:servicegroup:${cell.uuid}:*`;
+const keyOf = (cell: Pick<CellMappingRow, 'uuid'>, serviceId: number): string => `cellsdb:servicegroup:${cell.uuid}:${serviceId}`;
 
 /** A Redis client for checks, closed at the end of the test after deleting the cell's keys. */
-async function useRedis(t: ExecutionContext<unknown>, cell: Pick<CellMapping, 'uuid'>) {
+async function useRedis(t: ExecutionContext<unknown>, cell: Pick<CellMappingRow, 'uuid'>) {
   const client = createClient({ url: REDIS_URL, socket: { connectTimeout: 5000, reconnectStrategy: false } });
   client.on('error', () => undefined);
   await client.connect();
@@ -75,7 +75,7 @@ const T0 = Date.UTC(2031, 4, 6, 7, 8, 9);
 const PLANTED = new Date(Date.UTC(2020, 0, 1));
 
 interface ServiceCell {
-  readonly cell: CellMapping;
+  readonly cell: CellMappingRow;
   readonly url: DatabaseUrl;
   /** A service-group API on this cell; the clock is the test's own unless `now` is given. */
   open(options?: Partial<Omit<ServiceGroupOptions, 'registry'>>): Promise<ServiceGroupApi>;
@@ -87,7 +87,7 @@ async function useServiceCell(t: ExecutionContext<unknown>, dialect: Dialect): P
   expectSuccess('db sync --local-cell', await runInProcess(['db', 'sync', '--local-cell', '--db', url.raw]));
   const registry = new ConnectionRegistry({ max: 2 });
   t.teardown(() => registry.close());
-  const cell: CellMapping = { id: 1, uuid: randomUUID(), name: 'cell1', transportUrl: 'none:///', databaseConnection: url.raw, disabled: false };
+  const cell: CellMappingRow = { id: 1, uuid: randomUUID(), name: 'cell1', transportUrl: 'none:///', databaseConnection: url.raw, disabled: false };
   return {
     cell,
     url,
@@ -139,7 +139,7 @@ async function serviceRow(url: DatabaseUrl, host: string, binary: string): Promi
   };
 }
 
-async function stateOf(sg: ServiceGroupApi, cell: CellMapping, host: string, binary = 'nova-compute'): Promise<ServiceState> {
+async function stateOf(sg: ServiceGroupApi, cell: CellMappingRow, host: string, binary = 'nova-compute'): Promise<ServiceState> {
   const s = await sg.get(cell, host, binary);
   if (!s) throw new Error(`no live service ${binary} on ${host}`);
   return s;
@@ -328,7 +328,7 @@ interface ListedService {
 interface ServiceCloud {
   readonly cloud: Cloud;
   readonly cell: Cell;
-  readonly mapping: CellMapping;
+  readonly mapping: CellMappingRow;
   /** When compute-1 last reported (fresh), as the database holds it. */
   readonly fresh: Date;
 }
@@ -358,7 +358,7 @@ async function useServiceCloud(t: ExecutionContext<unknown>, dialect: Dialect): 
   await plantService(cell.url, 'compute-1', 'nova-compute', { last_seen_up: fresh, report_count: 10 });
   await plantService(cell.url, 'compute-1', 'nova-conductor', { last_seen_up: fresh, report_count: 10 });
   await plantService(cell.url, 'compute-2', 'nova-compute', { last_seen_up: STALE, report_count: 5 });
-  const mapping: CellMapping = { id: 0, uuid: cell.uuid, name: 'cell1', transportUrl: cell.transportUrl, databaseConnection: cell.url.raw, disabled: false };
+  const mapping: CellMappingRow = { id: 0, uuid: cell.uuid, name: 'cell1', transportUrl: cell.transportUrl, databaseConnection: cell.url.raw, disabled: false };
   return { cloud, cell, mapping, fresh };
 }
 

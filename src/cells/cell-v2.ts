@@ -1,10 +1,10 @@
-import { QueryTypes } from 'sequelize';
 import type { DialectSql } from '../db/dialect.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { CellsdbError, InvalidInputError } from '../errors.js';
 import { type DatabaseUrl, databaseIdentity, maskUrl, parseDatabaseUrl, withDatabase } from '../url.js';
 import type { ServiceGroupApi } from '../servicegroup/api.js';
-import { CELL0_UUID, type CellMapping, cellLabel, type HostMapping, MappingStore } from './mappings.js';
+import { CellRecords } from './cell-records.js';
+import { CELL0_UUID, type CellMappingRow, cellLabel, type HostMappingRow, MappingStore } from './mappings.js';
 import { type CellOutcome, scatterGather, targetCell } from './targeting.js';
 
 /**
@@ -35,22 +35,20 @@ export function defaultCell0Url(db: DatabaseUrl): DatabaseUrl {
 }
 
 /** `map_cell0`: creates cell0's mapping, or says it exists (Nova returns 0 either way). */
-export async function mapCell0(api: DatabaseHandle, databaseConnection: string): Promise<{ created: boolean; cell: CellMapping }> {
+export async function mapCell0(api: DatabaseHandle, databaseConnection: string): Promise<{ created: boolean; cell: CellMappingRow }> {
   parseDatabaseUrl(databaseConnection);
-  const store = new MappingStore(api.sequelize);
-  return api.run(async () => {
-    const existing = await store.getCell(CELL0_UUID);
-    if (existing) return { created: false, cell: existing };
-    try {
-      const cell = await store.createCell({ uuid: CELL0_UUID, name: 'cell0', transportUrl: 'none:///', databaseConnection, disabled: false });
-      return { created: true, cell };
-    } catch (error) {
-      // Two map_cell0 runs at once: the loser finds the winner's row.
-      const raced = await store.getCell(CELL0_UUID);
-      if (raced) return { created: false, cell: raced };
-      throw error;
-    }
-  });
+  const store = new MappingStore(api);
+  const existing = await store.getCell(CELL0_UUID);
+  if (existing) return { created: false, cell: existing };
+  try {
+    const cell = await store.createCell({ uuid: CELL0_UUID, name: 'cell0', transportUrl: 'none:///', databaseConnection, disabled: false });
+    return { created: true, cell };
+  } catch (error) {
+    // Two map_cell0 runs at once: the loser finds the winner's row.
+    const raced = await store.getCell(CELL0_UUID);
+    if (raced) return { created: false, cell: raced };
+    throw error;
+  }
 }
 
 // 'none:///' means "no message queue" (cell0): many cells may share it without clashing.
@@ -65,7 +63,7 @@ function sameDatabase(a: string, b: string): boolean {
   }
 }
 
-function urlClash(cells: readonly CellMapping[], self: string | undefined, transportUrl: string | undefined, databaseConnection: string | undefined): CellMapping | undefined {
+function urlClash(cells: readonly CellMappingRow[], self: string | undefined, transportUrl: string | undefined, databaseConnection: string | undefined): CellMappingRow | undefined {
   return cells.find(
     (c) =>
       c.uuid !== self &&
@@ -83,26 +81,24 @@ export interface CreateCellOptions {
 }
 
 /** `create_cell`: exit 1 when a URL is missing, 2 when another cell already uses either URL. */
-export async function createCell(api: DatabaseHandle, options: CreateCellOptions): Promise<CellMapping> {
+export async function createCell(api: DatabaseHandle, options: CreateCellOptions): Promise<CellMappingRow> {
   if (!options.transportUrl || !options.databaseConnection) {
     throw fail('create_cell needs both --transport-url and --database_connection', 1);
   }
   const transportUrl = validateTransportUrl(options.transportUrl);
   parseDatabaseUrl(options.databaseConnection);
   const databaseConnection = options.databaseConnection.trim();
-  const store = new MappingStore(api.sequelize);
-  return api.run(async () => {
-    const other = urlClash(await store.listCells(), undefined, transportUrl, databaseConnection);
-    if (other) {
-      throw fail(`cell '${cellLabel(other)}' (${other.uuid}) already uses that transport URL or database connection`, 2);
-    }
-    return store.createCell({ name: options.name ?? null, transportUrl, databaseConnection, disabled: options.disabled ?? false });
-  });
+  const store = new MappingStore(api);
+  const other = urlClash(await store.listCells(), undefined, transportUrl, databaseConnection);
+  if (other) {
+    throw fail(`cell '${cellLabel(other)}' (${other.uuid}) already uses that transport URL or database connection`, 2);
+  }
+  return store.createCell({ name: options.name ?? null, transportUrl, databaseConnection, disabled: options.disabled ?? false });
 }
 
 /** `list_cells`: every cell, sorted by name. */
-export async function listCells(api: DatabaseHandle): Promise<CellMapping[]> {
-  const cells = await api.run(() => new MappingStore(api.sequelize).listCells());
+export async function listCells(api: DatabaseHandle): Promise<CellMappingRow[]> {
+  const cells = await new MappingStore(api).listCells();
   return cells.sort((a, b) => byText(a.name ?? '', b.name ?? '') || byText(a.uuid, b.uuid));
 }
 
@@ -119,32 +115,27 @@ export interface UpdateCellOptions {
  * 5 disabling cell0. Unlike Nova, an omitted option leaves the field as it is (Nova copied the
  * missing URLs from its own config file).
  */
-export async function updateCell(api: DatabaseHandle, uuid: string, options: UpdateCellOptions): Promise<CellMapping> {
+export async function updateCell(api: DatabaseHandle, uuid: string, options: UpdateCellOptions): Promise<CellMappingRow> {
   if (options.disable && options.enable) throw fail('a cell cannot be disabled and enabled at the same time', 4);
   const transportUrl = options.transportUrl !== undefined ? validateTransportUrl(options.transportUrl) : undefined;
   if (options.databaseConnection !== undefined) parseDatabaseUrl(options.databaseConnection);
   const databaseConnection = options.databaseConnection?.trim();
-  const store = new MappingStore(api.sequelize);
-  return api.run(async () => {
-    const cell = await store.getCell(uuid);
-    if (!cell) throw fail(`cell with uuid ${uuid} not found`, 1);
-    if (options.disable && cell.uuid === CELL0_UUID) throw fail('cell0 cannot be disabled', 5);
-    const other = urlClash(await store.listCells(), uuid, transportUrl, databaseConnection);
-    if (other) throw fail(`cell '${cellLabel(other)}' (${other.uuid}) already uses that transport URL or database connection`, 3);
-    const disabled = options.disable ? true : options.enable ? false : undefined;
-    await store.updateCell(uuid, {
-      ...(options.name !== undefined ? { name: options.name } : {}),
-      ...(transportUrl !== undefined ? { transportUrl } : {}),
-      ...(databaseConnection !== undefined ? { databaseConnection } : {}),
-      ...(disabled !== undefined ? { disabled } : {}),
-    });
-    return (await store.getCell(uuid)) as CellMapping;
+  const store = new MappingStore(api);
+  const cell = await store.getCell(uuid);
+  if (!cell) throw fail(`cell with uuid ${uuid} not found`, 1);
+  if (options.disable && cell.uuid === CELL0_UUID) throw fail('cell0 cannot be disabled', 5);
+  const other = urlClash(await store.listCells(), uuid, transportUrl, databaseConnection);
+  if (other) throw fail(`cell '${cellLabel(other)}' (${other.uuid}) already uses that transport URL or database connection`, 3);
+  const disabled = options.disable ? true : options.enable ? false : undefined;
+  await store.updateCell(uuid, {
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(transportUrl !== undefined ? { transportUrl } : {}),
+    ...(databaseConnection !== undefined ? { databaseConnection } : {}),
+    ...(disabled !== undefined ? { disabled } : {}),
   });
-}
-
-async function countRows(handle: DatabaseHandle, sql: string): Promise<number> {
-  const rows = await handle.run((s) => s.query<{ n: number | string }>(sql, { type: QueryTypes.SELECT }));
-  return Number(rows[0]?.n ?? 0);
+  const updated = await store.getCell(uuid);
+  if (!updated) throw fail(`cell with uuid ${uuid} not found`, 1);
+  return updated;
 }
 
 /**
@@ -152,26 +143,31 @@ async function countRows(handle: DatabaseHandle, sql: string): Promise<number> {
  * (even with --force), 4 instance mappings whose instances are all deleted (without --force).
  * Everything is checked before anything is deleted.
  */
-export async function deleteCell(api: DatabaseHandle, registry: ConnectionRegistry, uuid: string, force: boolean): Promise<CellMapping> {
-  const store = new MappingStore(api.sequelize);
-  const cell = await api.run(() => store.getCell(uuid));
+export async function deleteCell(api: DatabaseHandle, registry: ConnectionRegistry, uuid: string, force: boolean): Promise<CellMappingRow> {
+  const store = new MappingStore(api);
+  const cell = await store.getCell(uuid);
   if (!cell) throw fail(`cell with uuid ${uuid} not found`, 1);
-  const hosts = await api.run(() => store.hostMappings(cell.id));
+  const hosts = await store.hostMappings(cell.id);
   if (hosts.length > 0 && !force) throw fail(`there are ${hosts.length} hosts mapped to cell ${uuid}: unmap them or use --force`, 2);
-  const instanceMappings = await api.run(() => store.instanceMappingsOfCell(cell.id));
-  const live = await countRows(targetCell(registry, cell), 'SELECT COUNT(*) AS n FROM instances WHERE deleted = 0');
+  const instanceMappings = await store.instanceMappingsOfCell(cell.id);
+  const live = await new CellRecords(targetCell(registry, cell)).liveInstanceCount();
   if (live > 0) throw fail(`there are ${live} live instances in cell ${uuid}: it cannot be deleted`, 3);
   if (instanceMappings.length > 0 && !force) {
     throw fail(`there are instance mappings to cell ${uuid}, but all its instances have been deleted: use --force to remove them`, 4);
   }
-  await api.run((s) =>
-    s.transaction(async (transaction) => {
-      await s.query('DELETE FROM instance_mappings WHERE cell_id = :id', { replacements: { id: cell.id }, transaction });
-      await s.query('DELETE FROM host_mappings WHERE cell_id = :id', { replacements: { id: cell.id }, transaction });
-      await store.deleteCell(cell.id, transaction);
-    }),
-  );
+  await store.deleteCellAndItsMappings(cell.id);
   return cell;
+}
+
+/**
+ * The compute hosts of a cell: its live compute nodes' hosts, sorted, each once. A node not yet
+ * backfilled by the compute-node mover knows its host only through its service.
+ */
+export async function computeHostsOf(cellDb: DatabaseHandle, cell: CellMappingRow, serviceGroup: ServiceGroupApi): Promise<string[]> {
+  const nodes = await new CellRecords(cellDb).computeNodeHosts();
+  const legacy = nodes.flatMap((n) => (n.host === null && n.serviceId !== null ? [n.serviceId] : []));
+  const viaService = legacy.length > 0 ? [...(await serviceGroup.hostsByServiceId(cell, legacy)).values()] : [];
+  return [...new Set([...nodes.map((n) => n.host), ...viaService].filter((h): h is string => h !== null))].sort();
 }
 
 /** What discover_hosts found in one cell. */
@@ -186,7 +182,7 @@ export interface DiscoverOptions {
   readonly cellUuid?: string | undefined;
   /** Find hosts from `nova-compute` services instead of compute nodes. */
   readonly byService?: boolean | undefined;
-  /** @default 4 */
+  /** @default DEFAULTS.concurrency */
   readonly concurrency?: number | undefined;
 }
 
@@ -200,8 +196,8 @@ export async function discoverHosts(
   serviceGroup: ServiceGroupApi,
   options: DiscoverOptions = {},
 ): Promise<CellOutcome<DiscoveredHosts>[]> {
-  const store = new MappingStore(api.sequelize);
-  let cells = await api.run(() => store.listCells());
+  const store = new MappingStore(api);
+  let cells = await store.listCells();
   if (options.cellUuid !== undefined) {
     cells = cells.filter((c) => c.uuid === options.cellUuid);
     if (cells.length === 0) throw fail(`cell with uuid ${options.cellUuid} not found`, 1);
@@ -210,33 +206,13 @@ export async function discoverHosts(
   return scatterGather(
     cells,
     async (cell) => {
-      const handle = targetCell(registry, cell);
-      let hosts: string[];
-      if (options.byService) {
-        hosts = (await serviceGroup.store(cell).list({ binary: 'nova-compute' })).flatMap((s) => (s.host ? [s.host] : []));
-      } else {
-        const nodes = await handle.run((s) =>
-          s.query<{ host: string | null; service_id: number | null }>('SELECT DISTINCT host, service_id FROM compute_nodes WHERE deleted = 0', { type: QueryTypes.SELECT }),
-        );
-        // Compute nodes not yet backfilled know their host only through their service.
-        const legacy = nodes.filter((n) => n.host === null && n.service_id !== null).map((n) => Number(n.service_id));
-        const viaService = legacy.length > 0 ? [...(await serviceGroup.hostsByServiceId(cell, legacy)).values()] : [];
-        hosts = [...nodes.map((n) => n.host), ...viaService].filter((h): h is string => h !== null);
-      }
-      const rows = [...new Set(hosts)].map((host) => ({ host }));
-      const found = rows.map((r) => r.host).sort();
-      const already = await api.run(() => store.mappedHosts(found));
+      const found = options.byService
+        ? [...new Set((await serviceGroup.store(cell).list({ binary: 'nova-compute' })).flatMap((s) => (s.host ? [s.host] : [])))].sort()
+        : await computeHostsOf(targetCell(registry, cell), cell, serviceGroup);
+      const already = await store.mappedHosts(found);
       const mapped: string[] = [];
       for (const host of found.filter((h) => !already.has(h))) {
-        const inserted = await api.run(async (s) => {
-          const now = new Date();
-          const [result, metadata] = await s.query(
-            api.dialect.insertSkippingDuplicates('host_mappings', ['cell_id', 'host', 'created_at', 'updated_at'], '(:cellId, :host, :now, :now)', 'host'),
-            { replacements: { cellId: cell.id, host, now } },
-          );
-          return api.dialect.affectedRows(result, metadata);
-        });
-        if (inserted > 0) mapped.push(host);
+        if (await store.mapHost(cell.id, host)) mapped.push(host);
       }
       return { found, mapped };
     },
@@ -245,9 +221,9 @@ export async function discoverHosts(
 }
 
 /** `list_hosts`: every host mapping with its cell, optionally for one cell (exit 1 if it is not found). */
-export async function listHosts(api: DatabaseHandle, cellUuid?: string): Promise<Array<HostMapping & { cell: CellMapping }>> {
-  const store = new MappingStore(api.sequelize);
-  const cells = await api.run(() => store.listCells());
+export async function listHosts(api: DatabaseHandle, cellUuid?: string): Promise<Array<HostMappingRow & { cell: CellMappingRow }>> {
+  const store = new MappingStore(api);
+  const cells = await store.listCells();
   const byId = new Map(cells.map((c) => [c.id, c]));
   let cellId: number | undefined;
   if (cellUuid !== undefined) {
@@ -255,9 +231,13 @@ export async function listHosts(api: DatabaseHandle, cellUuid?: string): Promise
     if (!cell) throw fail(`cell with uuid ${cellUuid} not found`, 1);
     cellId = cell.id;
   }
-  const hosts = await api.run(() => store.hostMappings(cellId));
+  const hosts = await store.hostMappings(cellId);
   return hosts
-    .map((h) => ({ ...h, cell: byId.get(h.cellId) as CellMapping }))
+    .flatMap((h) => {
+      // A host mapping always has its cell (a foreign key); one created between the two reads is left out.
+      const cell = byId.get(h.cellId);
+      return cell ? [{ ...h, cell }] : [];
+    })
     .sort((a, b) => byText(a.cell.name ?? '', b.cell.name ?? '') || byText(a.host, b.host));
 }
 
@@ -265,7 +245,7 @@ export async function listHosts(api: DatabaseHandle, cellUuid?: string): Promise
 export interface InstanceVerdict {
   readonly code: 0 | 1 | 2 | 3 | 4;
   readonly message: string;
-  readonly cell?: CellMapping;
+  readonly cell?: CellMappingRow;
 }
 
 /**
@@ -273,21 +253,17 @@ export interface InstanceVerdict {
  * instance), 2 mapped to no cell (transient), 3 deleted but still mapped, 4 archived but still mapped.
  */
 export async function verifyInstance(api: DatabaseHandle, registry: ConnectionRegistry, uuid: string): Promise<InstanceVerdict> {
-  const store = new MappingStore(api.sequelize);
-  const mapping = await api.run(() => store.instanceMapping(uuid));
+  const store = new MappingStore(api);
+  const mapping = await store.instanceMapping(uuid);
   if (!mapping) return { code: 1, message: `Instance ${uuid} is not mapped to a cell (upgrade is incomplete) or instance does not exist` };
   if (mapping.cellId === null) return { code: 2, message: `Instance ${uuid} is not mapped to a cell` };
-  const cell = await api.run(() => store.getCellById(mapping.cellId as number));
+  const cell = await store.getCellById(mapping.cellId);
   if (!cell) return { code: 2, message: `Instance ${uuid} is not mapped to a cell` };
-  const handle = targetCell(registry, cell);
-  const rows = await handle.run((s) =>
-    s.query<{ deleted: number | string }>('SELECT deleted FROM instances WHERE uuid = :uuid', { replacements: { uuid }, type: QueryTypes.SELECT }),
-  );
-  const row = rows[0];
-  if (!row) {
+  const state = await new CellRecords(targetCell(registry, cell)).instanceState(uuid);
+  if (state === 'archived') {
     return { code: 4, cell, message: `The instance with uuid ${uuid} has been archived. However its instance_mapping remains.` };
   }
-  if (Number(row.deleted) !== 0) {
+  if (state === 'deleted') {
     return { code: 3, cell, message: `The instance with uuid ${uuid} has been deleted. Archive deleted rows to remove its instance_mapping.` };
   }
   return { code: 0, cell, message: `Instance ${uuid} is in cell: ${cellLabel(cell)} (${cell.uuid})` };

@@ -6,12 +6,12 @@ import { lineStatus, type SyncResult, syncLine } from '../migrate/migrator.js';
 import type { LineStatus } from '../migrate/plan.js';
 import { type LinePreview, type PreviewCache, type PreviewOptions, previewLine } from '../migrate/preview.js';
 import type { LineTarget, MigratorEvent } from '../migrate/target.js';
-import { CELL0_UUID, type CellMapping, cellLabel, MappingStore } from './mappings.js';
+import { CELL0_UUID, type CellMappingRow, cellLabel, MappingStore } from './mappings.js';
 import { type CellOutcome, cellDatabaseUrl, scatterGather } from './targeting.js';
 
 /** Which mapped cells a command works on: all of them, or those named (by name or uuid). */
-export async function selectCells(api: DatabaseHandle, names: readonly string[] = []): Promise<CellMapping[]> {
-  const cells = await api.run(() => new MappingStore(api.sequelize).listCells());
+export async function selectCells(api: DatabaseHandle, names: readonly string[] = []): Promise<CellMappingRow[]> {
+  const cells = await new MappingStore(api).listCells();
   if (names.length === 0) return cells;
   const unknown = names.filter((n) => !cells.some((c) => c.uuid === n || c.name === n));
   if (unknown.length > 0) {
@@ -27,10 +27,10 @@ export interface FanOutOptions {
   readonly config: Pick<Config, 'migrationLockWaitMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
   /** @default DEFAULTS.concurrency */
   readonly concurrency?: number;
-  readonly onEvent?: (cell: CellMapping, event: MigratorEvent) => void;
+  readonly onEvent?: (cell: CellMappingRow, event: MigratorEvent) => void;
 }
 
-function cellTarget(cell: CellMapping, options: FanOutOptions): LineTarget {
+function cellTarget(cell: CellMappingRow, options: FanOutOptions): LineTarget {
   return {
     registry: options.registry,
     url: cellDatabaseUrl(cell),
@@ -46,7 +46,7 @@ function cellTarget(cell: CellMapping, options: FanOutOptions): LineTarget {
  * (it must be usable before any cell can bury a failed build in it); its failure does not stop the
  * others.
  */
-async function cell0First<T>(cells: readonly CellMapping[], concurrency: number | undefined, work: (cell: CellMapping) => Promise<T>): Promise<CellOutcome<T>[]> {
+async function cell0First<T>(cells: readonly CellMappingRow[], concurrency: number | undefined, work: (cell: CellMappingRow) => Promise<T>): Promise<CellOutcome<T>[]> {
   const cell0 = cells.filter((c) => c.uuid === CELL0_UUID);
   const rest = cells.filter((c) => c.uuid !== CELL0_UUID);
   const first = await scatterGather(cell0, work, { concurrency: 1 });
@@ -55,12 +55,12 @@ async function cell0First<T>(cells: readonly CellMapping[], concurrency: number 
 }
 
 /** `db sync` across cells: each cell under its own lock, with the same integrity rules as one database. */
-export function syncCells(cells: readonly CellMapping[], options: FanOutOptions, version?: string): Promise<CellOutcome<SyncResult>[]> {
+export function syncCells(cells: readonly CellMappingRow[], options: FanOutOptions, version?: string): Promise<CellOutcome<SyncResult>[]> {
   return cell0First(cells, options.concurrency, (cell) => syncLine(cellTarget(cell, options), version));
 }
 
 /** `db version` / `db status` across cells. */
-export function statusOfCells(cells: readonly CellMapping[], options: FanOutOptions): Promise<CellOutcome<LineStatus>[]> {
+export function statusOfCells(cells: readonly CellMappingRow[], options: FanOutOptions): Promise<CellOutcome<LineStatus>[]> {
   return cell0First(cells, options.concurrency, (cell) => lineStatus(cellTarget(cell, options)));
 }
 
@@ -69,7 +69,7 @@ export function statusOfCells(cells: readonly CellMapping[], options: FanOutOpti
  * and version shared by the cells that need the same one.
  */
 export function previewCells(
-  cells: readonly CellMapping[],
+  cells: readonly CellMappingRow[],
   options: FanOutOptions,
   version?: string,
   { onLeftBehind }: Pick<PreviewOptions, 'onLeftBehind'> = {},

@@ -3,13 +3,13 @@ import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { InvalidInputError } from '../errors.js';
 import type { DatabaseUrl } from '../url.js';
 import { selectCells } from './fan-out.js';
-import type { CellMapping } from './mappings.js';
+import type { CellMappingRow } from './mappings.js';
 
 /**
  * The local cell database (`--db`) as a cell, for commands that work on cells when there is no
  * API database to map them: uuid and name 'local', no message queue.
  */
-export function localCell(url: DatabaseUrl): CellMapping {
+export function localCell(url: DatabaseUrl): CellMappingRow {
   return { id: 0, uuid: 'local', name: 'local', transportUrl: 'none:///', databaseConnection: url.raw, disabled: false };
 }
 
@@ -21,7 +21,7 @@ export type CellScope =
       /** Chosen because no API database is configured (rather than asked for with `--local-cell`). */
       readonly implied: boolean;
     }
-  | { readonly kind: 'cells'; readonly api: DatabaseHandle; readonly cells: readonly CellMapping[] };
+  | { readonly kind: 'cells'; readonly api: DatabaseHandle; readonly cells: readonly CellMappingRow[] };
 
 /** What a command asked for: `--local-cell`, or `--cell NAME|UUID` (repeatable). */
 export interface CellScopeRequest {
@@ -49,7 +49,7 @@ export async function cellScope(registry: ConnectionRegistry, databases: Pick<Co
  * The cells a service command works on: the mapped cells (all, or those named), else — with no
  * API database — the local cell database as a cell named 'local' ({@link localCell}).
  */
-export async function cellsOrLocalCell(registry: ConnectionRegistry, databases: Pick<Config, 'apiDb' | 'db'>, names: readonly string[] = []): Promise<CellMapping[]> {
+export async function cellsOrLocalCell(registry: ConnectionRegistry, databases: Pick<Config, 'apiDb' | 'db'>, names: readonly string[] = []): Promise<CellMappingRow[]> {
   if (databases.apiDb) return selectCells(await registry.connect(databases.apiDb), names);
   if (databases.db) return [localCell(databases.db)];
   throw new InvalidInputError('no API database or cell database configured: pass --api-db URL (or --db URL), set CELLSDB_API_DATABASE_URL, give --config-file, or use --embedded');

@@ -4,15 +4,15 @@ import { DEFAULTS } from '../config/defaults.js';
 import { translateDriverError } from '../db/translate-error.js';
 import { CellsdbError } from '../errors.js';
 import { type DatabaseUrl, maskUrl, parseDatabaseUrl } from '../url.js';
-import { type CellMapping, cellLabel } from './mappings.js';
+import { type CellMappingRow, cellLabel } from './mappings.js';
 
 /** The result of work on one cell: its value, or the error for that cell alone. */
 export type CellOutcome<T> =
-  | { readonly cell: CellMapping; readonly ok: true; readonly value: T; readonly ms: number }
-  | { readonly cell: CellMapping; readonly ok: false; readonly error: CellsdbError; readonly ms: number };
+  | { readonly cell: CellMappingRow; readonly ok: true; readonly value: T; readonly ms: number }
+  | { readonly cell: CellMappingRow; readonly ok: false; readonly error: CellsdbError; readonly ms: number };
 
 /** A cell's database URL, parsed; a malformed mapping is an error naming the cell (URL masked). */
-export function cellDatabaseUrl(cell: CellMapping): DatabaseUrl {
+export function cellDatabaseUrl(cell: CellMappingRow): DatabaseUrl {
   try {
     return parseDatabaseUrl(cell.databaseConnection);
   } catch (error) {
@@ -26,28 +26,45 @@ export function cellDatabaseUrl(cell: CellMapping): DatabaseUrl {
  * A pooled handle on one cell's database: opened lazily, cached by cell uuid, closed by the
  * registry. Pools stay at two connections so that a hundred cells do not exhaust a server.
  */
-export function targetCell(registry: ConnectionRegistry, cell: CellMapping): DatabaseHandle {
+export function targetCell(registry: ConnectionRegistry, cell: CellMappingRow): DatabaseHandle {
   return registry.open(cellDatabaseUrl(cell), { purpose: `cell:${cell.uuid}`, max: 2 });
 }
 
 /**
- * Runs `work` on every cell, at most `concurrency` at a time, and returns one outcome per cell in
- * the order given. A failing cell never stops the others: its error (translated, URL masked) is
+ * Runs `work` on every cell, at most `concurrency` at a time (@default `DEFAULTS.concurrency`), and
+ * returns one outcome per cell in the order given. A failing cell never stops the others: its error (translated, URL masked) is
  * its outcome, beside the cell it belongs to; {@link cellErrorMessage} names the cell where the
  * message is shown away from it.
  */
-export async function scatterGather<T>(
-  cells: readonly CellMapping[],
-  work: (cell: CellMapping) => Promise<T>,
+export function scatterGather<T>(
+  cells: readonly CellMappingRow[],
+  work: (cell: CellMappingRow) => Promise<T>,
+  options: { concurrency?: number | undefined } = {},
+): Promise<CellOutcome<T>[]> {
+  return scatterGatherOver(
+    cells.map((cell) => ({ cell })),
+    ({ cell }) => work(cell),
+    options,
+  );
+}
+
+/**
+ * {@link scatterGather} over things that each belong to a cell (a cell's context, say), so that
+ * `work` gets the thing itself rather than looking it up by cell.
+ */
+export async function scatterGatherOver<I extends { readonly cell: CellMappingRow }, T>(
+  items: readonly I[],
+  work: (item: I) => Promise<T>,
   options: { concurrency?: number | undefined } = {},
 ): Promise<CellOutcome<T>[]> {
   const limit = pLimit(Math.max(1, options.concurrency ?? DEFAULTS.concurrency));
   return Promise.all(
-    cells.map((cell) =>
+    items.map((item) =>
       limit(async (): Promise<CellOutcome<T>> => {
+        const { cell } = item;
         const started = Date.now();
         try {
-          return { cell, ok: true, value: await work(cell), ms: Date.now() - started };
+          return { cell, ok: true, value: await work(item), ms: Date.now() - started };
         } catch (error) {
           return { cell, ok: false, error: translateDriverError(error, maskUrl(cell.databaseConnection)), ms: Date.now() - started };
         }

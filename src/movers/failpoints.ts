@@ -1,24 +1,44 @@
 /**
- * Named points where a test can make the process die at an exact instant (SIGKILL, as a crash or
- * an OOM kill would): `CELLSDB_FAILPOINT=name:N` kills the process the N-th time (default 1st) it
- * reaches `name`. Unset in production, where a failpoint costs one environment lookup.
- *
- * Points: `instance-groups:locked` (cell groups locked, nothing copied), `instance-groups:api-committed`
- * (API copy committed, cell rows not yet soft-deleted), `instance-groups:soft-deleted` (cell rows
- * soft-deleted, cell transaction not yet committed), `compute-nodes:updated` (UPDATE run, not
- * committed), `runner:batch-done` (a batch committed).
+ * Named points where a test makes the process die at an exact instant (SIGKILL, as a crash or an
+ * OOM kill would). The runner hands its movers a {@link Failpoint} in their context
+ * (`ctx.failpoint('instance-groups:locked')`); production passes none, and a point costs a no-op call.
  */
-const hits = new Map<string, number>();
 
-export function failpoint(name: string): void {
-  const spec = process.env.CELLSDB_FAILPOINT;
-  if (!spec) return;
+/** The points a crash test can name. */
+export type FailpointName =
+  /** Cell groups locked, nothing copied. */
+  | 'instance-groups:locked'
+  /** API copy committed, cell rows not yet soft-deleted. */
+  | 'instance-groups:api-committed'
+  /** Cell rows soft-deleted, cell transaction not yet committed. */
+  | 'instance-groups:soft-deleted'
+  /** The compute-node UPDATE run, not committed. */
+  | 'compute-nodes:updated'
+  /** A batch committed (the runner's own point). */
+  | 'runner:batch-done';
+
+/** Called as the code passes a named point. */
+export type Failpoint = (name: FailpointName) => void;
+
+/** Failpoints that never fire: what production runs with. */
+export const NO_FAILPOINTS: Failpoint = () => undefined;
+
+/**
+ * Failpoints from a spec `name:N` (the format of `CELLSDB_FAILPOINT`, which the crash tests set):
+ * `onHit` runs the N-th time (default the 1st, and every time after) the code reaches `name`.
+ * No spec (undefined or blank): {@link NO_FAILPOINTS}. Each call makes a fresh hit count.
+ * @param onHit what a hit does. @default kills this process with SIGKILL
+ */
+export function createFailpoints(spec: string | undefined, onHit: () => void = () => process.kill(process.pid, 'SIGKILL')): Failpoint {
+  if (spec === undefined || spec.trim() === '') return NO_FAILPOINTS;
   // Point names contain ':' themselves (`instance-groups:locked`): the count is after the last one.
   const match = /^(.*?)(?::(\d+))?$/.exec(spec.trim());
   const point = match?.[1];
   const nth = Number(match?.[2] ?? 1);
-  if (point !== name) return;
-  const count = (hits.get(name) ?? 0) + 1;
-  hits.set(name, count);
-  if (count >= nth) process.kill(process.pid, 'SIGKILL');
+  let hits = 0;
+  return (name) => {
+    if (name !== point) return;
+    hits += 1;
+    if (hits >= nth) onHit();
+  };
 }

@@ -1,6 +1,7 @@
-import type { CellMapping } from '../cells/mappings.js';
+import type { CellMappingRow } from '../cells/mappings.js';
 import type { StatementTimeouts } from '../db/dialect.js';
 import type { DatabaseHandle } from '../db/registry.js';
+import type { Failpoint } from './failpoints.js';
 
 /** A row only an operator can unblock, with why. */
 export interface BlockedRow {
@@ -10,11 +11,13 @@ export interface BlockedRow {
 
 /** Everything one mover call on one cell works with. */
 export interface MoverContext {
-  readonly cell: CellMapping;
+  readonly cell: CellMappingRow;
   readonly cellDb: DatabaseHandle;
   readonly apiDb: DatabaseHandle;
   /** Per-batch lock and statement timeouts (PostgreSQL `SET LOCAL`, MariaDB session variables). */
   readonly timeouts: StatementTimeouts;
+  /** Named points where a crash test may kill the process (see `failpoints.ts`); a no-op in production. */
+  readonly failpoint: Failpoint;
 }
 
 /**

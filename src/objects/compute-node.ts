@@ -1,5 +1,5 @@
 import { QueryTypes } from 'sequelize';
-import type { CellMapping } from '../cells/mappings.js';
+import type { CellMappingRow } from '../cells/mappings.js';
 import type { DatabaseHandle } from '../db/registry.js';
 import type { ServiceGroupApi } from '../servicegroup/api.js';
 import type { ServiceState } from '../servicegroup/types.js';
@@ -7,7 +7,7 @@ import { compareVersions, type FieldSpec, loadObject, VersionedObject } from './
 
 /** Where a ComputeNode lives: its cell, the cell's database, and the service-group API for service data. */
 export interface CellContext {
-  readonly cell: CellMapping;
+  readonly cell: CellMappingRow;
   readonly db: DatabaseHandle;
   readonly serviceGroup: ServiceGroupApi;
 }

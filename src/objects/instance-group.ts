@@ -1,5 +1,5 @@
 import { QueryTypes, type Sequelize, Transaction } from 'sequelize';
-import type { CellMapping } from '../cells/mappings.js';
+import type { CellMappingRow } from '../cells/mappings.js';
 import { cellLabel } from '../cells/mappings.js';
 import type { DialectSql } from '../db/dialect.js';
 import type { DatabaseHandle } from '../db/registry.js';
@@ -10,7 +10,7 @@ import { type FieldSpec, loadObject, VersionedObject } from './base.js';
 /** Where instance groups may be: the API database, and the cells not yet fully moved. */
 export interface GroupContext {
   readonly api: DatabaseHandle<DialectSql>;
-  readonly cells: ReadonlyArray<{ readonly cell: CellMapping; readonly db: DatabaseHandle }>;
+  readonly cells: ReadonlyArray<{ readonly cell: CellMappingRow; readonly db: DatabaseHandle }>;
 }
 
 export interface InstanceGroupFields extends Record<string, unknown> {
@@ -24,7 +24,7 @@ export interface InstanceGroupFields extends Record<string, unknown> {
 }
 
 /** Where a loaded group lives. */
-export type GroupHome = { readonly kind: 'api' } | { readonly kind: 'cell'; readonly cell: CellMapping; readonly db: DatabaseHandle };
+export type GroupHome = { readonly kind: 'api' } | { readonly kind: 'cell'; readonly cell: CellMappingRow; readonly db: DatabaseHandle };
 
 /** A cell past the contract step has no legacy tables: it holds no groups. Any other error stands. */
 function skipContracted(error: unknown): InstanceGroup[] {

@@ -1,15 +1,23 @@
 import type { DatabaseHandle } from '../db/registry.js';
-import { type CellMapping as CellMappingRow, MappingStore } from '../cells/mappings.js';
+import {
+  type ByColumn,
+  CELL_MAPPING_COLUMNS,
+  type CellMappingRow,
+  fromColumns,
+  HOST_MAPPING_COLUMNS,
+  type HostMappingRow,
+  INSTANCE_MAPPING_COLUMNS,
+  type InstanceMappingRow,
+  MappingStore,
+  toColumns,
+} from '../cells/mappings.js';
 import { type FieldSpec, loadObject, VersionedObject } from './base.js';
 
-export interface CellMappingFields extends Record<string, unknown> {
-  id: number;
-  uuid: string;
-  name: string | null;
-  transport_url: string;
-  database_connection: string;
-  disabled: boolean;
-}
+// The mapping objects are views of the rows `MappingStore` reads (`src/cells/mappings.ts`, the
+// source of truth): their fields are the rows' fields under their column names, Nova's field names.
+
+/** A cell mapping's fields: {@link CellMappingRow}'s, under their column names. */
+export type CellMappingFields = ByColumn<CellMappingRow, typeof CELL_MAPPING_COLUMNS>;
 
 /** A cell mapping (API database): how to reach one cell. Its URLs may hold passwords: print them masked. */
 export class CellMapping extends VersionedObject<CellMappingFields> {
@@ -26,34 +34,31 @@ export class CellMapping extends VersionedObject<CellMappingFields> {
   };
 
   static fromRow(row: CellMappingRow): CellMapping {
-    return loadObject(CellMapping, { id: row.id, uuid: row.uuid, name: row.name, transport_url: row.transportUrl, database_connection: row.databaseConnection, disabled: row.disabled });
+    return loadObject(CellMapping, toColumns(row, CELL_MAPPING_COLUMNS));
   }
 
   static async getByUuid(api: DatabaseHandle, uuid: string): Promise<CellMapping | undefined> {
-    const row = await api.run(() => new MappingStore(api.sequelize).getCell(uuid));
+    const row = await new MappingStore(api).getCell(uuid);
     return row ? CellMapping.fromRow(row) : undefined;
   }
 
   static async list(api: DatabaseHandle): Promise<CellMapping[]> {
-    return (await api.run(() => new MappingStore(api.sequelize).listCells())).map((r) => CellMapping.fromRow(r));
+    return (await new MappingStore(api).listCells()).map((r) => CellMapping.fromRow(r));
   }
 
-  /** Writes changed fields. */
+  /** Writes changed fields (those a cell_v2 update may change; id and uuid are its identity). */
   async save(api: DatabaseHandle): Promise<void> {
     const changes = this.changes();
     if (changes.length === 0) return;
-    const map: Record<string, string> = { name: 'name', transport_url: 'transportUrl', database_connection: 'databaseConnection', disabled: 'disabled' };
-    const update = Object.fromEntries(changes.filter((c) => map[c]).map((c) => [map[c], this.get(c as keyof CellMappingFields & string)]));
-    await api.run(() => new MappingStore(api.sequelize).updateCell(this.get('uuid'), update));
+    const changed = Object.fromEntries(changes.map((c) => [c, this.get(c as keyof CellMappingFields & string)]));
+    const { name, transportUrl, databaseConnection, disabled } = fromColumns<CellMappingRow, typeof CELL_MAPPING_COLUMNS>(changed, CELL_MAPPING_COLUMNS);
+    await new MappingStore(api).updateCell(this.get('uuid'), { name, transportUrl, databaseConnection, disabled });
     this.resetChanges();
   }
 }
 
-export interface HostMappingFields extends Record<string, unknown> {
-  id: number;
-  host: string;
-  cell_id: number;
-}
+/** A host mapping's fields: {@link HostMappingRow}'s, under their column names. */
+export type HostMappingFields = ByColumn<HostMappingRow, typeof HOST_MAPPING_COLUMNS>;
 
 /** A host mapping (API database): which cell a compute host belongs to. */
 export class HostMapping extends VersionedObject<HostMappingFields> {
@@ -65,23 +70,22 @@ export class HostMapping extends VersionedObject<HostMappingFields> {
     cell_id: { kind: 'integer', nullable: false },
   };
 
+  static fromRow(row: HostMappingRow): HostMapping {
+    return loadObject(HostMapping, toColumns(row, HOST_MAPPING_COLUMNS));
+  }
+
   static async getByHost(api: DatabaseHandle, host: string): Promise<HostMapping | undefined> {
-    const all = await api.run(() => new MappingStore(api.sequelize).hostMappings());
-    const row = all.find((h) => h.host === host);
-    return row ? loadObject(HostMapping, { id: row.id, host: row.host, cell_id: row.cellId }) : undefined;
+    const row = (await new MappingStore(api).hostMappings()).find((h) => h.host === host);
+    return row ? HostMapping.fromRow(row) : undefined;
   }
 
   static async listByCell(api: DatabaseHandle, cellId: number): Promise<HostMapping[]> {
-    return (await api.run(() => new MappingStore(api.sequelize).hostMappings(cellId))).map((h) => loadObject(HostMapping, { id: h.id, host: h.host, cell_id: h.cellId }));
+    return (await new MappingStore(api).hostMappings(cellId)).map((h) => HostMapping.fromRow(h));
   }
 }
 
-export interface InstanceMappingFields extends Record<string, unknown> {
-  id: number;
-  instance_uuid: string;
-  cell_id: number | null;
-  project_id: string;
-}
+/** An instance mapping's fields: {@link InstanceMappingRow}'s, under their column names. */
+export type InstanceMappingFields = ByColumn<InstanceMappingRow, typeof INSTANCE_MAPPING_COLUMNS>;
 
 /** An instance mapping (API database): which cell an instance lives in (NULL while it is being scheduled). */
 export class InstanceMapping extends VersionedObject<InstanceMappingFields> {
@@ -94,8 +98,12 @@ export class InstanceMapping extends VersionedObject<InstanceMappingFields> {
     project_id: { kind: 'string', nullable: false },
   };
 
+  static fromRow(row: InstanceMappingRow): InstanceMapping {
+    return loadObject(InstanceMapping, toColumns(row, INSTANCE_MAPPING_COLUMNS));
+  }
+
   static async getByInstanceUuid(api: DatabaseHandle, instanceUuid: string): Promise<InstanceMapping | undefined> {
-    const row = await api.run(() => new MappingStore(api.sequelize).instanceMapping(instanceUuid));
-    return row ? loadObject(InstanceMapping, { id: row.id, instance_uuid: row.instanceUuid, cell_id: row.cellId, project_id: row.projectId }) : undefined;
+    const row = await new MappingStore(api).instanceMapping(instanceUuid);
+    return row ? InstanceMapping.fromRow(row) : undefined;
   }
 }

@@ -1,7 +1,7 @@
 // `schema check`: which checks run on which databases (check-scratch.ts without a live database,
 // check-live.ts against live ones), and the exit code of the lot.
 import pLimit from 'p-limit';
-import { MappingStore, type CellMapping, cellLabel } from '../cells/mappings.js';
+import { MappingStore, type CellMappingRow, cellLabel } from '../cells/mappings.js';
 import { cellDatabaseUrl } from '../cells/targeting.js';
 import { isMissingTable } from '../db/translate-error.js';
 import { DEFAULTS } from '../config/index.js';
@@ -36,10 +36,10 @@ export interface SchemaCheckReport {
   readonly exitCode: number;
 }
 
-async function mappedCells(options: SchemaCheckOptions, api: DatabaseUrl): Promise<CellMapping[] | { error: string }> {
+async function mappedCells(options: SchemaCheckOptions, api: DatabaseUrl): Promise<CellMappingRow[] | { error: string }> {
   try {
     const handle = await options.registry.connect(api, { purpose: 'schema-check', max: 1 });
-    const cells = await handle.run((s) => new MappingStore(s).listCells());
+    const cells = await new MappingStore(handle).listCells();
     if (!options.cells || options.cells.length === 0) return cells;
     const unknown = options.cells.filter((n) => !cells.some((c) => c.uuid === n || c.name === n));
     if (unknown.length > 0) throw new InvalidInputError(`no mapped cell named ${unknown.map((n) => `'${n}'`).join(', ')}: see 'cellsdb cell_v2 list_cells'`);

@@ -1,4 +1,4 @@
-import type { CellMapping } from '../cells/mappings.js';
+import type { CellMappingRow } from '../cells/mappings.js';
 import { cellLabel } from '../cells/mappings.js';
 import { type CellOutcome, cellErrorMessage, failedCells, scatterGather, targetCell } from '../cells/targeting.js';
 import { DEFAULTS } from '../config/defaults.js';
@@ -58,11 +58,11 @@ export class ServiceGroupApi {
   }
 
   /** The store of one cell's services. */
-  store(cell: CellMapping): ServiceStore {
+  store(cell: CellMappingRow): ServiceStore {
     return new ServiceStore(targetCell(this.registry, cell));
   }
 
-  private async withState(cell: CellMapping, records: readonly ServiceRecord[]): Promise<ServiceState[]> {
+  private async withState(cell: CellMappingRow, records: readonly ServiceRecord[]): Promise<ServiceState[]> {
     const beats = await this.driver.lastHeartbeats(cell, records);
     const now = this.now();
     return records.map((r) => {
@@ -72,48 +72,48 @@ export class ServiceGroupApi {
   }
 
   /** Services of one cell with their state. */
-  async listInCell(cell: CellMapping, filter: ServiceFilter = {}): Promise<ServiceState[]> {
+  async listInCell(cell: CellMappingRow, filter: ServiceFilter = {}): Promise<ServiceState[]> {
     return this.withState(cell, await this.store(cell).list(filter));
   }
 
   /** Services of many cells (concurrently; a failing cell is its own outcome). */
-  list(cells: readonly CellMapping[], filter: ServiceFilter = {}, concurrency?: number): Promise<CellOutcome<ServiceState[]>[]> {
+  list(cells: readonly CellMappingRow[], filter: ServiceFilter = {}, concurrency?: number): Promise<CellOutcome<ServiceState[]>[]> {
     return scatterGather(cells, (cell) => this.listInCell(cell, filter), { concurrency });
   }
 
   /** One service of one cell, with its state. */
-  async get(cell: CellMapping, host: string, binary: string): Promise<ServiceState | undefined> {
+  async get(cell: CellMappingRow, host: string, binary: string): Promise<ServiceState | undefined> {
     return (await this.listInCell(cell, { host, binary }))[0];
   }
 
   /** Whether a service is up, by the liveness rule and the driver's last heartbeat. */
-  async isUp(cell: CellMapping, service: ServiceRecord): Promise<boolean> {
+  async isUp(cell: CellMappingRow, service: ServiceRecord): Promise<boolean> {
     const [state] = await this.withState(cell, [service]);
     return state?.up === true;
   }
 
   /** A service joins its group: its record is created if missing, and it reports a first heartbeat. */
-  async join(cell: CellMapping, service: { host: string; binary: string; topic?: string | null }): Promise<ServiceState> {
+  async join(cell: CellMappingRow, service: { host: string; binary: string; topic?: string | null }): Promise<ServiceState> {
     const record = await this.store(cell).ensure({ host: service.host, binary: service.binary, topic: service.topic ?? null }, this.now());
     await this.driver.heartbeat(cell, record, this.now());
     return (await this.get(cell, service.host, service.binary)) as ServiceState;
   }
 
   /** A heartbeat: report_count + 1 and last_seen_up (database driver), or the key refreshed (Redis). */
-  async heartbeat(cell: CellMapping, host: string, binary: string): Promise<void> {
+  async heartbeat(cell: CellMappingRow, host: string, binary: string): Promise<void> {
     const record = await this.store(cell).get(host, binary);
     if (!record) throw new ServiceNotFoundError(host, binary);
     await this.driver.heartbeat(cell, record, this.now());
   }
 
   /** Hosts of services by id, soft-deleted ones included (compute nodes that know only their service_id). */
-  async hostsByServiceId(cell: CellMapping, ids: readonly number[]): Promise<Map<number, string | null>> {
+  async hostsByServiceId(cell: CellMappingRow, ids: readonly number[]): Promise<Map<number, string | null>> {
     const records = await this.store(cell).list({ ids: [...new Set(ids)], withDeleted: true });
     return new Map(records.map((r) => [r.id, r.host]));
   }
 
   /** Finds (host, binary) in the cells; not found anywhere is {@link ServiceNotFoundError}. */
-  private async find(cells: readonly CellMapping[], host: string, binary: string): Promise<Array<{ cell: CellMapping; record: ServiceRecord }>> {
+  private async find(cells: readonly CellMappingRow[], host: string, binary: string): Promise<Array<{ cell: CellMappingRow; record: ServiceRecord }>> {
     const outcomes = await scatterGather(cells, (cell) => this.store(cell).get(host, binary));
     const failed = failedCells(outcomes);
     const found = outcomes.flatMap((o) => (o.ok && o.value ? [{ cell: o.cell, record: o.value }] : []));
@@ -125,7 +125,7 @@ export class ServiceGroupApi {
     return found;
   }
 
-  private async change(cells: readonly CellMapping[], host: string, binary: string, changes: Parameters<ServiceStore['update']>[1]): Promise<ServiceState[]> {
+  private async change(cells: readonly CellMappingRow[], host: string, binary: string, changes: Parameters<ServiceStore['update']>[1]): Promise<ServiceState[]> {
     const found = await this.find(cells, host, binary);
     const now = this.now();
     const states: ServiceState[] = [];
@@ -137,21 +137,21 @@ export class ServiceGroupApi {
   }
 
   /** Disables a service (the scheduler stops picking it), with a reason. Does not count as a heartbeat. */
-  disable(cells: readonly CellMapping[], host: string, binary: string, reason?: string): Promise<ServiceState[]> {
+  disable(cells: readonly CellMappingRow[], host: string, binary: string, reason?: string): Promise<ServiceState[]> {
     return this.change(cells, host, binary, { disabled: true, disabledReason: reason ?? null });
   }
 
-  enable(cells: readonly CellMapping[], host: string, binary: string): Promise<ServiceState[]> {
+  enable(cells: readonly CellMappingRow[], host: string, binary: string): Promise<ServiceState[]> {
     return this.change(cells, host, binary, { disabled: false, disabledReason: null });
   }
 
   /** Marks a service down at once (fencing), or lifts that with `unset`. */
-  forceDown(cells: readonly CellMapping[], host: string, binary: string, unset = false): Promise<ServiceState[]> {
+  forceDown(cells: readonly CellMappingRow[], host: string, binary: string, unset = false): Promise<ServiceState[]> {
     return this.change(cells, host, binary, { forcedDown: !unset });
   }
 
   /** Soft-deletes the record and forgets its liveness. */
-  async delete(cells: readonly CellMapping[], host: string, binary: string): Promise<Array<{ cell: string; id: number }>> {
+  async delete(cells: readonly CellMappingRow[], host: string, binary: string): Promise<Array<{ cell: string; id: number }>> {
     const found = await this.find(cells, host, binary);
     const now = this.now();
     for (const { cell, record } of found) {

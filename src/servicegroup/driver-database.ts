@@ -1,9 +1,9 @@
-import type { CellMapping } from '../cells/mappings.js';
+import type { CellMappingRow } from '../cells/mappings.js';
 import type { ServiceStore } from './store.js';
 import type { LivenessDriver, ServiceRecord } from './types.js';
 
 /** Liveness from the cell database: a heartbeat moves `last_seen_up` and counts `report_count` (Nova's default driver). */
-export function databaseDriver(storeFor: (cell: CellMapping) => ServiceStore): LivenessDriver {
+export function databaseDriver(storeFor: (cell: CellMappingRow) => ServiceStore): LivenessDriver {
   return {
     name: 'database',
     async heartbeat(cell, service, now) {

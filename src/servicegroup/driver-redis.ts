@@ -1,4 +1,4 @@
-import type { CellMapping } from '../cells/mappings.js';
+import type { CellMappingRow } from '../cells/mappings.js';
 import { CellsdbError } from '../errors.js';
 import { maskUrl } from '../url.js';
 import type { LivenessDriver, ServiceRecord } from './types.js';
@@ -20,7 +20,7 @@ export async function redisDriver(url: string, options: { ttlSeconds: number; ke
     throw new CellsdbError(`cannot reach Redis at ${maskUrl(url)}: ${(cause as Error).message}`, { cause });
   }
   const prefix = options.keyPrefix ?? 'cellsdb:servicegroup';
-  const key = (cell: CellMapping, service: ServiceRecord) => `${prefix}:${cell.uuid}:${service.id}`;
+  const key = (cell: CellMappingRow, service: ServiceRecord) => `${prefix}:${cell.uuid}:${service.id}`;
   return {
     name: 'redis',
     async heartbeat(cell, service, now) {

@@ -1,4 +1,4 @@
-import type { CellMapping } from '../cells/mappings.js';
+import type { CellMappingRow } from '../cells/mappings.js';
 
 /** A row of a cell's `services` table, as the service-group layer hands it out. */
 export interface ServiceRecord {
@@ -18,7 +18,7 @@ export interface ServiceRecord {
 
 /** A service with where it lives and what the liveness driver says of it. */
 export interface ServiceState extends ServiceRecord {
-  readonly cell: Pick<CellMapping, 'uuid' | 'name'>;
+  readonly cell: Pick<CellMappingRow, 'uuid' | 'name'>;
   readonly up: boolean;
   /** The last heartbeat the driver knows of (database: last_seen_up, else created_at; Redis: the key's time). */
   readonly lastHeartbeat: Date | null;
@@ -31,11 +31,11 @@ export interface ServiceState extends ServiceRecord {
 export interface LivenessDriver {
   readonly name: 'database' | 'redis';
   /** Records a heartbeat. */
-  heartbeat(cell: CellMapping, service: ServiceRecord, now: Date): Promise<void>;
+  heartbeat(cell: CellMappingRow, service: ServiceRecord, now: Date): Promise<void>;
   /** The last heartbeat of each service, by id. */
-  lastHeartbeats(cell: CellMapping, services: readonly ServiceRecord[]): Promise<Map<number, Date | null>>;
+  lastHeartbeats(cell: CellMappingRow, services: readonly ServiceRecord[]): Promise<Map<number, Date | null>>;
   /** Forgets a deleted service. */
-  forget(cell: CellMapping, service: ServiceRecord): Promise<void>;
+  forget(cell: CellMappingRow, service: ServiceRecord): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
-import { QueryTypes } from 'sequelize';
-import { CELL0_UUID, type CellMapping, cellLabel, type HostMapping, MappingStore } from '../cells/mappings.js';
+import { CELL0_UUID, type CellMappingRow, cellLabel, type HostMappingRow, MappingStore } from '../cells/mappings.js';
+import { computeHostsOf } from '../cells/cell-v2.js';
 import { cellDatabaseUrl, targetCell } from '../cells/targeting.js';
 import { type Config, DEFAULTS } from '../config/index.js';
 import type { StatementTimeouts } from '../db/dialect.js';
@@ -9,6 +9,7 @@ import { isMissingTable } from '../db/translate-error.js';
 import type { MigrationLine } from '../migrate/lines.js';
 import { type PlanAim, readPlan, type SyncPlan } from '../migrate/plan.js';
 import type { LineId } from '../migrate/types.js';
+import { NO_FAILPOINTS } from '../movers/failpoints.js';
 import type { Mover, MoverContext } from '../movers/types.js';
 import type { ServiceGroupApi } from '../servicegroup/api.js';
 import type { DatabaseUrl } from '../url.js';
@@ -35,7 +36,7 @@ export interface UpgradeCheckOptions {
 
 /** What one cell looked like. `error` is set when its database could not be reached. */
 export interface CellFacts {
-  readonly cell: CellMapping;
+  readonly cell: CellMappingRow;
   readonly error?: string;
   /** The cell line's sync plan in this cell, towards the cell version asked for. */
   readonly plan?: SyncPlan;
@@ -49,21 +50,11 @@ export interface CellFacts {
 
 /** Everything the checks read, gathered once: the API database and every mapped cell. */
 export interface UpgradeFacts {
-  readonly cells: readonly CellMapping[];
-  readonly hostMappings: readonly HostMapping[];
+  readonly cells: readonly CellMappingRow[];
+  readonly hostMappings: readonly HostMappingRow[];
   /** The API line's sync plan, towards the API version asked for. */
   readonly apiPlan: SyncPlan;
   readonly perCell: readonly CellFacts[];
-}
-
-async function computeHosts(handle: DatabaseHandle, cell: CellMapping, serviceGroup: ServiceGroupApi): Promise<string[]> {
-  const nodes = await handle.run((s) =>
-    s.query<{ host: string | null; service_id: number | null }>('SELECT DISTINCT host, service_id FROM compute_nodes WHERE deleted = 0', { type: QueryTypes.SELECT }),
-  );
-  // A node not yet backfilled knows its host only through its service (as discover_hosts reads it).
-  const legacy = nodes.filter((n) => n.host === null && n.service_id !== null).map((n) => Number(n.service_id));
-  const viaService = legacy.length > 0 ? [...(await serviceGroup.hostsByServiceId(cell, legacy)).values()] : [];
-  return [...new Set([...nodes.map((n) => n.host), ...viaService].filter((h): h is string => h !== null))].sort();
 }
 
 async function moverFacts(options: UpgradeCheckOptions, ctx: MoverContext): Promise<CellFacts['movers']> {
@@ -87,7 +78,7 @@ export interface UpgradeAims {
   readonly cell: PlanAim;
 }
 
-async function cellFacts(options: UpgradeCheckOptions, aims: UpgradeAims, cell: CellMapping): Promise<CellFacts> {
+async function cellFacts(options: UpgradeCheckOptions, aims: UpgradeAims, cell: CellMappingRow): Promise<CellFacts> {
   let handle: DatabaseHandle;
   try {
     cellDatabaseUrl(cell);
@@ -104,26 +95,26 @@ async function cellFacts(options: UpgradeCheckOptions, aims: UpgradeAims, cell: 
   }
   if (cell.uuid !== CELL0_UUID) {
     try {
-      facts.computeHosts = await computeHosts(handle, cell, options.serviceGroup);
+      facts.computeHosts = await computeHostsOf(handle, cell, options.serviceGroup);
     } catch (error) {
       // A cell database never synced has no compute_nodes: it has no hosts (its schema check fails).
       if (isMissingTable(error)) facts.computeHosts = [];
       else facts.computeHostsError = (error as Error).message;
     }
   }
-  const movers = await moverFacts(options, { cell, cellDb: handle, apiDb: options.api, timeouts: options.timeouts });
+  const movers = await moverFacts(options, { cell, cellDb: handle, apiDb: options.api, timeouts: options.timeouts, failpoint: NO_FAILPOINTS });
   return { cell, ...facts, movers };
 }
 
 /** Reads the API database and every mapped cell, `concurrency` cells at a time. Read-only. */
 export async function gatherUpgradeFacts(options: UpgradeCheckOptions, aims: UpgradeAims): Promise<UpgradeFacts> {
-  const store = new MappingStore(options.api.sequelize);
+  const store = new MappingStore(options.api);
   const apiPlan = await readPlan({ registry: options.registry, url: options.apiUrl, line: options.lines.api, label: 'API database', config: options.config }, aims.api);
-  let cells: CellMapping[] = [];
-  let hostMappings: HostMapping[] = [];
+  let cells: CellMappingRow[] = [];
+  let hostMappings: HostMappingRow[] = [];
   try {
-    cells = await options.api.run(() => store.listCells());
-    hostMappings = await options.api.run(() => store.hostMappings());
+    cells = await store.listCells();
+    hostMappings = await store.hostMappings();
   } catch (error) {
     // An API database never synced maps nothing: the checks say so (and that its schema is behind).
     if (!isMissingTable(error)) throw error;

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ComputeNode, cellLabel, createCell, type FanOutOptions, listCells, mapCell0, maskUrl, seedLegacyCell, syncCells, syncLine, targetCell } from '../../index.js';
+import { ComputeNode, cellLabel, createCell, type FanOutOptions, listCells, mapCell0, maskUrl, MoverExit, seedLegacyCell, syncCells, syncLine, targetCell } from '../../index.js';
 import type { LeafCommand } from '../command.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 import { printCellSync } from './db.js';
@@ -64,7 +64,7 @@ export function demoCommand(rt: Runtime) {
       mkdirSync(config.home, { recursive: true });
       const logFile = join(config.home, 'demo-movers.log');
       rt.output.line(`(one line per batch in ${logFile})`);
-      const first = await runMovers(rt, { api: apiDb, cells, batchSize: 500, dryRun: false, lockWaitSeconds: 5, logFormat: 'text', logFile });
+      const first = await runMovers(rt, { apiDb, cells, batchSize: 500, logFormat: 'text', logFile });
 
       step(rt, '6. The operator resolves the blocked node (the orphan is a decommissioned host: soft-delete it)');
       const serviceGroup = await rt.serviceGroup();
@@ -76,12 +76,12 @@ export function demoCommand(rt: Runtime) {
         await node?.destroy(ctx);
         rt.output.line(`soft-deleted compute node ${blocked.id} (${node?.get('hypervisor_hostname') ?? '?'}) in ${blocked.cell}`);
       }
-      const second = await runMovers(rt, { api: apiDb, cells, batchSize: 500, dryRun: false, lockWaitSeconds: 5, logFormat: 'text', logFile });
+      const second = await runMovers(rt, { apiDb, cells, batchSize: 500, logFormat: 'text', logFile });
 
       step(rt, '7. db sync: past the blocker, the legacy tables dropped, every cell at head');
       const final = await syncCells(cells, fanOut);
       printCellSync(rt, final);
-      if (final.some((o) => !o.ok) || second.exitCode !== 0) {
+      if (final.some((o) => !o.ok) || second.exitCode !== MoverExit.done) {
         throw new Error('demo: the upgrade did not finish');
       }
       rt.output.line('\nDemo upgrade done. Look around with: cellsdb --embedded cell_v2 list_cells, cellsdb --embedded db version');

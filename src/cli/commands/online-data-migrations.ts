@@ -1,15 +1,12 @@
 import cliProgress from 'cli-progress';
 import type { Argv } from 'yargs';
 import {
-  type CellMappingRow as CellMapping,
-  type DatabaseHandle,
-  DEFAULT_BATCH_TARGET_MS,
-  DEFAULT_YIELD_BATCH_MS,
-  DEFAULT_YIELD_NICE_RATIO,
-  FIRST_BATCH_SIZE,
+  createFailpoints,
   InvalidInputError,
+  MOVER_DEFAULTS,
   MOVERS,
   MoverExit,
+  type RunnerOptions,
   type RunReport,
   runOnlineDataMigrations,
   selectCells,
@@ -80,31 +77,24 @@ function print(rt: Runtime, report: RunReport): void {
   if (report.exitCode === MoverExit.blocked) rt.output.notice('Only blocked rows remain: resolve them (see the table above), then run again.');
 }
 
-/** What `runMovers` needs beyond the runtime. */
-export interface MoverRun {
-  readonly api: DatabaseHandle;
-  readonly cells: readonly CellMapping[];
-  readonly maxCount?: number | undefined;
-  /** Fixed rows per batch; adaptive batches (about `batchTargetMs` each) when absent. */
-  readonly batchSize?: number | undefined;
-  readonly batchTargetMs?: number | undefined;
-  readonly dryRun: boolean;
-  readonly lockWaitSeconds: number;
+/**
+ * A run of the movers as the CLI starts it: what it runs on and how (the library applies the
+ * defaults), and where its batch log goes. The runtime supplies the registry, the movers, the
+ * statement timeout and `--concurrency`.
+ */
+export type MoverRun = Omit<RunnerOptions, 'registry' | 'movers' | 'statementTimeoutMs' | 'concurrency' | 'estimateFirst' | 'failpoints' | 'events'> & {
   readonly logFile?: string | undefined;
   readonly logFormat: 'text' | 'json';
-  /** While other clients use the servers: one batch at a time, of about this many ms; undefined: never yield. @default DEFAULT_YIELD_BATCH_MS */
-  readonly yieldBatchMs?: number | null | undefined;
-  /** While yielding, rest this many batch durations after each batch. @default DEFAULT_YIELD_NICE_RATIO */
-  readonly yieldNiceRatio?: number | undefined;
-}
+};
 
 /**
  * Runs the movers with a progress bar per mover on a terminal, the batch log, and the printed
  * report, whose `exitCode` is the command's. Shared by `db online_data_migrations` and `demo`.
  */
 export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> {
+  const { logFile, logFormat, ...options } = run;
   const config = await rt.config();
-  const log = openBatchLog({ file: run.logFile, format: run.logFormat, stderr: (t) => process.stderr.write(t) });
+  const log = openBatchLog({ file: logFile, format: logFormat, stderr: (t) => process.stderr.write(t) });
   const showBars = !rt.output.json && !run.dryRun && process.stderr.isTTY === true;
   const bars = showBars
     ? new cliProgress.MultiBar(
@@ -114,31 +104,27 @@ export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> 
     : undefined;
   const barOf = new Map<string, { bar: cliProgress.SingleBar; done: number; total: number }>();
   try {
-    if (run.maxCount === undefined && !rt.output.json && !run.dryRun) {
-      rt.output.notice(
-        run.batchSize === undefined
-          ? `Running batches of about ${run.batchTargetMs ?? DEFAULT_BATCH_TARGET_MS} ms (from ${FIRST_BATCH_SIZE} rows or a mover's own first size, adapting) until complete`
-          : `Running batches of ${run.batchSize} until complete`,
-      );
-    }
     const report = await runOnlineDataMigrations({
+      ...options,
       registry: rt.registry,
-      apiDb: run.api,
-      cells: run.cells,
       movers: MOVERS,
-      maxCount: run.maxCount,
-      batchSize: run.batchSize,
-      batchTargetMs: run.batchTargetMs,
+      statementTimeoutMs: config.statementTimeoutMs,
       concurrency: config.concurrency,
-      dryRun: run.dryRun,
-      timeouts: { lockWaitMs: run.lockWaitSeconds * 1000, statementTimeoutMs: config.statementTimeoutMs },
       estimateFirst: showBars,
-      yieldToTraffic: run.yieldBatchMs === null ? undefined : { batchTargetMs: run.yieldBatchMs ?? DEFAULT_YIELD_BATCH_MS, niceRatio: run.yieldNiceRatio ?? DEFAULT_YIELD_NICE_RATIO },
+      failpoints: createFailpoints(config.failpoint),
       events: {
-        traffic: ({ busy, sessions }) =>
+        start: (settings) => {
+          if (settings.maxCount !== undefined || rt.output.json || settings.dryRun) return;
+          rt.output.notice(
+            settings.batchSize === undefined
+              ? `Running batches of about ${settings.batchTargetMs} ms (from ${MOVER_DEFAULTS.firstBatchSize} rows or a mover's own first size, adapting) until complete`
+              : `Running batches of ${settings.batchSize} until complete`,
+          );
+        },
+        traffic: ({ busy, sessions, batchTargetMs, niceRatio }) =>
           rt.output.notice(
             busy
-              ? `${sessions} other session(s) active on the database servers: yielding, one batch at a time of about ${run.yieldBatchMs ?? DEFAULT_YIELD_BATCH_MS} ms, each followed by a rest ${run.yieldNiceRatio ?? DEFAULT_YIELD_NICE_RATIO} times as long (--no-yield to ignore them)`
+              ? `${sessions} other session(s) active on the database servers: yielding, one batch at a time of about ${batchTargetMs} ms, each followed by a rest ${niceRatio} times as long (--no-yield to ignore them)`
               : 'no other sessions active on the database servers: back to full speed',
           ),
         estimated: (mover, remaining) => {
@@ -151,7 +137,7 @@ export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> 
             progress.done += line.done;
             progress.bar.update(progress.done, { left: Math.max(0, progress.total - progress.done) });
           }
-          if (bars && !run.logFile) bars.log(`${line.cell} ${line.mover} keys (${line.afterKey},${line.lastKey}] rows ${line.found} done ${line.done} ${line.ms} ms\n`);
+          if (bars && !logFile) bars.log(`${line.cell} ${line.mover} keys (${line.afterKey},${line.lastKey}] rows ${line.found} done ${line.done} ${line.ms} ms\n`);
           else log.batch(line);
         },
         retry: (event) => log.note(`batch of ${event.count} rows for ${event.mover} on cell '${event.cell}' hit a lock; retrying smaller: ${event.error}`, event),
@@ -180,26 +166,26 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         .option('batch-size', { type: 'string', describe: 'Rows per batch, fixed [default: adaptive, see --batch-ms]' })
         .option('batch-ms', {
           type: 'string',
-          describe: `Without --batch-size, size batches to take about this many milliseconds, starting at ${FIRST_BATCH_SIZE} rows${OWN_FIRST_SIZES}: the longest a batch holds its row locks [default: ${DEFAULT_BATCH_TARGET_MS}]`,
+          describe: `Without --batch-size, size batches to take about this many milliseconds, starting at ${MOVER_DEFAULTS.firstBatchSize} rows${OWN_FIRST_SIZES}: the longest a batch holds its row locks [default: ${MOVER_DEFAULTS.batchTargetMs}]`,
         })
         .option('dry-run', { type: 'boolean', describe: 'Count what each mover would do per cell; write nothing' })
         .option('log-file', { type: 'string', describe: 'Append one line per batch to this file instead of stderr' })
         .option('log-format', { type: 'string', choices: ['text', 'json'], describe: 'Batch log format [default: text]' })
-        .option('lock-wait', { type: 'string', describe: 'Seconds a batch may wait for a row lock before it is retried smaller [default: 5]' })
+        .option('lock-wait', { type: 'string', describe: `Seconds a batch may wait for a row lock before it is retried smaller [default: ${MOVER_DEFAULTS.lockWaitMs / 1000}]` })
         .option('cell', { type: 'string', array: true, describe: 'Only this mapped cell (name or uuid); repeatable' })
         .option('yield', {
           type: 'boolean',
           default: true,
           describe: 'While other clients have sessions active on a database server (a statement within the last second), run one batch at a time over all cells, of --yield-batch-ms; --no-yield runs at full speed regardless',
         })
-        .option('yield-batch-ms', { type: 'string', describe: `Target batch duration while yielding [default: ${DEFAULT_YIELD_BATCH_MS}]` })
-        .option('yield-nice-ratio', { type: 'string', describe: `While yielding, rest after each batch this many times its duration (0: no rest) [default: ${DEFAULT_YIELD_NICE_RATIO}]` }) as unknown as Argv<Args>,
+        .option('yield-batch-ms', { type: 'string', describe: `Target batch duration while yielding [default: ${MOVER_DEFAULTS.yieldBatchMs}]` })
+        .option('yield-nice-ratio', { type: 'string', describe: `While yielding, rest after each batch this many times its duration (0: no rest) [default: ${MOVER_DEFAULTS.yieldNiceRatio}]` }) as unknown as Argv<Args>,
     run: async (args: Args) => {
       const maxCount = positiveInteger('max-count', args['max-count']);
       const batchSize = positiveInteger('batch-size', args['batch-size']);
       const batchTargetMs = positiveInteger('batch-ms', args['batch-ms']);
       if (batchSize !== undefined && batchTargetMs !== undefined) throw new InvalidInputError('--batch-size and --batch-ms exclude each other: a fixed size, or a target duration');
-      const lockWaitSeconds = positiveInteger('lock-wait', args['lock-wait']) ?? 5;
+      const lockWaitSeconds = positiveInteger('lock-wait', args['lock-wait']);
       const yieldBatchMs = positiveInteger('yield-batch-ms', args['yield-batch-ms']);
       const yieldNiceRatio = nonNegative('yield-nice-ratio', args['yield-nice-ratio']);
       if (args.yield === false && (yieldBatchMs !== undefined || yieldNiceRatio !== undefined)) {
@@ -210,17 +196,16 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
       const cells = await selectCells(api, args.cell ?? []);
       if (cells.length === 0) throw new InvalidInputError("no cells are mapped: run 'cellsdb cell_v2 map_cell0' and 'cellsdb cell_v2 create_cell' first");
       const report = await runMovers(rt, {
-        api,
+        apiDb: api,
         cells,
         maxCount,
         batchSize,
         batchTargetMs,
         dryRun: args['dry-run'] === true,
-        lockWaitSeconds,
+        lockWaitMs: lockWaitSeconds === undefined ? undefined : lockWaitSeconds * 1000,
+        yieldToTraffic: args.yield === false ? false : { batchTargetMs: yieldBatchMs, niceRatio: yieldNiceRatio },
         logFile: args['log-file'],
         logFormat: args['log-format'] === 'json' ? 'json' : 'text',
-        yieldBatchMs: args.yield === false ? null : yieldBatchMs,
-        yieldNiceRatio,
       });
       return report.exitCode;
     },
