@@ -9,6 +9,8 @@ export interface LedgerRow {
   readonly startedAt: Date | null;
   readonly appliedAt: Date | null;
   readonly appliedBy: string | null;
+  /** Recorded by `baseline` (an adopted database), not by running the migration. */
+  readonly baselined: boolean;
 }
 
 const whoAmI = (): string => `${hostname()} pid ${process.pid}`;
@@ -66,6 +68,7 @@ export class Ledger {
       startedAt: date(r.started_at),
       appliedAt: date(r.applied_at),
       appliedBy: r.applied_by,
+      baselined: r.state === 'baselined',
     }));
   }
 
@@ -89,6 +92,20 @@ export class Ledger {
       `INSERT INTO ${this.table} (name, checksum, state, started_at, applied_at, applied_by) VALUES (:name, :checksum, 'applied', :now, :now, :by)`,
       { replacements: { name, checksum, now, by: whoAmI() }, transaction },
     );
+  }
+
+  /**
+   * Records migrations as applied by `baseline` (state `baselined`, read as applied), all in
+   * `transaction`: an adopted database's schema already holds what they would have built.
+   */
+  async recordBaselined(files: readonly { readonly name: string; readonly checksum: string }[], transaction: Transaction): Promise<void> {
+    const now = new Date();
+    for (const f of files) {
+      await this.sequelize.query(
+        `INSERT INTO ${this.table} (name, checksum, state, started_at, applied_at, applied_by) VALUES (:name, :checksum, 'baselined', :now, :now, :by)`,
+        { replacements: { name: f.name, checksum: f.checksum, now, by: `baseline: ${whoAmI()}` }, transaction },
+      );
+    }
   }
 
   /** Removes a row (`--mark-pending`). Returns whether there was one. */

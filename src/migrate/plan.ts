@@ -5,6 +5,7 @@
 // ledger's integrity (dirty, missing, changed, out-of-order), the current version, the target
 // version, the pending list up to it, and what a sync must refuse.
 import { DirtyLedgerError, InvalidInputError, LedgerIntegrityError, type CellsdbError } from '../errors.js';
+import { foreignTablesWithoutLedger } from './foreign.js';
 import { Ledger, type LedgerRow } from './ledger.js';
 import { listMigrationFiles, type MigrationFile, type MigrationLine, resolveVersion } from './lines.js';
 import type { LineTarget } from './target.js';
@@ -54,6 +55,11 @@ export interface SyncPlan extends PlanAim {
   /** What a sync to the target applies, in order. */
   readonly pending: readonly MigrationFile[];
   readonly problems: readonly LedgerProblem[];
+  /**
+   * Set by {@link readPlan} when the database has no ledger of this line but holds other tables:
+   * they are someone else's, and no sync will run there until `baseline` adopts the database.
+   */
+  readonly foreignTables?: readonly string[];
 }
 
 /**
@@ -156,7 +162,10 @@ export function planRefusal(plan: SyncPlan, outcome: string): CellsdbError | und
 export async function readPlan(target: LineTarget, aim: PlanAim = planAim(target.line)): Promise<SyncPlan> {
   const handle = await target.registry.connect(target.url);
   const rows = await handle.run(() => new Ledger(handle.sequelize, target.line.ledgerTable).rows());
-  return decidePlan(aim, rows, target.label);
+  const plan = decidePlan(aim, rows, target.label);
+  if (rows.length > 0) return plan;
+  const foreign = await handle.run((s) => foreignTablesWithoutLedger(s, target.line));
+  return foreign.length > 0 ? { ...plan, foreignTables: foreign } : plan;
 }
 
 /** The plan as `status` shows it: every migration's state, files first, then rows without a file. */

@@ -15,6 +15,7 @@ import {
 import type { LeafCommand } from '../command.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 import { previewCells } from '../sql-preview.js';
+import { cellBaselineCommand } from './baseline.js';
 import { commandGroup } from './group.js';
 import { onlineDataMigrationsCommand } from './online-data-migrations.js';
 import { lineFor, localTarget, reportEvents, requestedMark, statusOne, syncOne, type SyncArgs, syncOptions, versionNumber, versionOne } from './line-commands.js';
@@ -157,6 +158,6 @@ export function dbCommand(rt: Runtime) {
   return commandGroup(rt, {
     command: 'db <command>',
     describe: 'The cell databases: sync, version, status, online_data_migrations (cell0 first, then every mapped cell)',
-    subcommands: [syncCommand, versionCommand, statusCommand, onlineDataMigrationsCommand],
+    subcommands: [syncCommand, versionCommand, statusCommand, onlineDataMigrationsCommand, cellBaselineCommand],
   });
 }
