@@ -6,6 +6,8 @@ export interface LedgerRow {
   readonly name: string;
   readonly checksum: string;
   readonly state: 'started' | 'applied';
+  /** A started resumable migration (every step looks first): the next sync completes it. */
+  readonly resumable: boolean;
   readonly startedAt: Date | null;
   readonly appliedAt: Date | null;
   readonly appliedBy: string | null;
@@ -64,7 +66,8 @@ export class Ledger {
     return rows.map((r) => ({
       name: r.name,
       checksum: r.checksum,
-      state: r.state === 'started' ? 'started' : 'applied',
+      state: r.state === 'started' || r.state === 'resumable' ? 'started' : 'applied',
+      resumable: r.state === 'resumable',
       startedAt: date(r.started_at),
       appliedAt: date(r.applied_at),
       appliedBy: r.applied_by,
@@ -72,11 +75,22 @@ export class Ledger {
     }));
   }
 
-  /** Writes the started-marker before a non-transactional migration runs. */
-  async recordStarted(name: string, checksum: string): Promise<void> {
+  /**
+   * Writes the started-marker before a non-transactional migration runs. A resumable migration's
+   * marker (state `resumable`) may already be there, left by a run that died: it is taken over.
+   */
+  async recordStarted(name: string, checksum: string, resumable = false): Promise<void> {
+    const replacements = { name, checksum, now: new Date(), by: whoAmI(), state: resumable ? 'resumable' : 'started' };
+    if (resumable) {
+      const [, updated] = await this.sequelize.query(
+        `UPDATE ${this.table} SET started_at = :now, applied_by = :by WHERE name = :name AND state = 'resumable' AND checksum = :checksum`,
+        { replacements, type: QueryTypes.UPDATE },
+      );
+      if (Number(updated) > 0) return;
+    }
     await this.sequelize.query(
-      `INSERT INTO ${this.table} (name, checksum, state, started_at, applied_by) VALUES (:name, :checksum, 'started', :now, :by)`,
-      { replacements: { name, checksum, now: new Date(), by: whoAmI() } },
+      `INSERT INTO ${this.table} (name, checksum, state, started_at, applied_by) VALUES (:name, :checksum, :state, :now, :by)`,
+      { replacements },
     );
   }
 

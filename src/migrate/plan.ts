@@ -72,6 +72,9 @@ export function planAim(line: MigrationLine, version?: string): PlanAim {
 }
 
 /** Compares the ledger with the files: dirty, missing, changed and out-of-order migrations. */
+/** Whether a started row is a resumable migration, unchanged since, that the next sync completes. */
+const resumes = (row: LedgerRow, file: MigrationFile | undefined): boolean => row.state === 'started' && row.resumable && file !== undefined && file.checksum === row.checksum;
+
 export function ledgerProblems(line: MigrationLine, files: readonly MigrationFile[], rows: readonly LedgerRow[], label: string): LedgerProblem[] {
   const problems: LedgerProblem[] = [];
   const byName = new Map(files.map((f) => [f.name, f]));
@@ -79,6 +82,8 @@ export function ledgerProblems(line: MigrationLine, files: readonly MigrationFil
   const flag = line.id === 'api' ? 'api_db sync' : 'db sync';
   for (const row of rows) {
     const file = byName.get(row.name);
+    // A resumable migration that died half way is completed by the next sync (issue 15).
+    if (resumes(row, file)) continue;
     if (row.state === 'started') {
       problems.push({
         kind: 'dirty',
@@ -131,7 +136,8 @@ export function decidePlan(aim: PlanAim, rows: readonly LedgerRow[], label: stri
   const { line, files, target } = aim;
   const current = currentVersion(files, rows);
   // Any row counts as not pending: a started one is a problem that refuses the sync anyway.
-  const recorded = new Set(rows.map((r) => r.name));
+  const byName = new Map(files.map((f) => [f.name, f]));
+  const recorded = new Set(rows.filter((r) => !resumes(r, byName.get(r.name))).map((r) => r.name));
   const pending = target === undefined ? [] : files.filter((f) => !recorded.has(f.name) && f.number <= target.number);
   const position = target === undefined ? 'at' : current === null || current < target.name ? 'behind' : current === target.name ? 'at' : 'past';
   return { ...aim, label, rows, current, head: files.at(-1)?.name ?? null, position, pending, problems: ledgerProblems(line, files, rows, label) };

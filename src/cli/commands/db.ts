@@ -4,6 +4,7 @@ import {
   cellLabel,
   type CellOutcome,
   cellScope,
+  createFailpoints,
   type FanOutOptions,
   InvalidInputError,
   maskUrl,
@@ -49,6 +50,7 @@ async function scope(rt: Runtime, args: CellScopeArgs) {
     config,
     concurrency: config.concurrency,
     onEvent: (cell, event) => reportEvents(rt.output, `cell '${cellLabel(cell)}'`)(event),
+    failpoint: createFailpoints(config.failpoint),
   };
   return { kind: 'cells' as const, cells: where.cells, options };
 }
