@@ -116,6 +116,7 @@ export {
   type DiscoveredHosts,
   type InstanceVerdict,
 } from './cells/cell-v2.js';
+export { checkResolveRequest, type ComputeNodeRow, resolveComputeNode, type ResolveComputeNodeRequest, type ResolveComputeNodeResult } from './cells/resolve-compute-node.js';
 export { type FanOutOptions, previewCells, selectCells, statusOfCells, syncCells } from './cells/fan-out.js';
 export { type RunnerEvents, type RunnerOptions, runOnlineDataMigrations } from './movers/runner.js';
 export { MOVER_DEFAULTS, type RunSettings, type RunSettingsInput, resolveRunSettings } from './movers/settings.js';

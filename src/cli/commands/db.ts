@@ -17,6 +17,7 @@ import type { LeafCommand } from '../command.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 import { previewCells } from '../sql-preview.js';
 import { cellBaselineCommand } from './baseline.js';
+import { resolveComputeNodeCommand } from './resolve-compute-node.js';
 import { commandGroup } from './group.js';
 import { onlineDataMigrationsCommand } from './online-data-migrations.js';
 import { lineFor, localTarget, reportEvents, requestedMark, statusOne, syncOne, type SyncArgs, syncOptions, versionNumber, versionOne } from './line-commands.js';
@@ -160,6 +161,6 @@ export function dbCommand(rt: Runtime) {
   return commandGroup(rt, {
     command: 'db <command>',
     describe: 'The cell databases: sync, version, status, online_data_migrations (cell0 first, then every mapped cell)',
-    subcommands: [syncCommand, versionCommand, statusCommand, onlineDataMigrationsCommand, cellBaselineCommand],
+    subcommands: [syncCommand, versionCommand, statusCommand, onlineDataMigrationsCommand, cellBaselineCommand, resolveComputeNodeCommand],
   });
 }
