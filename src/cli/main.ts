@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The CLI's entry (the package's `bin`) and its edge: the only module that reads `process.argv` and
 // `process.env`, once, and the only one that turns errors and returned codes into an exit code.
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -19,6 +19,9 @@ import { type GlobalArgs, Runtime } from './runtime.js';
 
 /** Every command, in one explicit list (no commandDir). */
 const COMMANDS = [apiDbCommand, dbCommand, cellV2Command, serviceCommand, schemaCommand, upgradeCommand, demoCommand] as const;
+
+/** The package's version (`--version`), from the package.json beside dist/ wherever it is installed. */
+const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** The command that ran and the code it returned. */
 interface Outcome {
@@ -65,7 +68,7 @@ function buildParser(rt: Runtime, argv: readonly string[], outcome: Outcome): Ar
     // Every global option resolved and validated once, before any handler runs (not for --help,
     // which runs none and must work whatever the environment holds).
     .middleware((args) => {
-      if (args.help !== true) rt.configure(args as GlobalArgs);
+      if (args.help !== true && args.version !== true) rt.configure(args as GlobalArgs);
     })
     .strict()
     .demandCommand(1, 'no command given: run cellsdb --help')
@@ -78,7 +81,7 @@ function buildParser(rt: Runtime, argv: readonly string[], outcome: Outcome): Ar
       throw new InvalidInputError(message || 'unknown or missing command: run cellsdb --help');
     })
     .help()
-    .version(false) as unknown as Argv<GlobalArgs>;
+    .version(VERSION) as unknown as Argv<GlobalArgs>;
   for (const command of COMMANDS) parser = parser.command(toYargs(command(rt), outcome));
   return parser;
 }
@@ -98,7 +101,13 @@ export async function main(argv: readonly string[], env: Environment = process.e
   const rt = new Runtime(env, writers);
   const outcome: Outcome = { command: undefined, exitCode: ExitCode.ok };
   try {
-    await buildParser(rt, argv, outcome).parseAsync();
+    const parser = buildParser(rt, argv, outcome);
+    // Bare `cellsdb`: the help on stdout, and exit 127 (no command is invalid input), as documented.
+    if (argv.length === 0) {
+      writers.stdout(`${await parser.getHelp()}\n`);
+      return ExitCode.invalidInput;
+    }
+    await parser.parseAsync();
     return outcome.exitCode;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
