@@ -5,7 +5,7 @@ import type { DialectSql } from '../db/dialect.js';
 import type { DatabaseHandle } from '../db/registry.js';
 import { isMissingTable } from '../db/translate-error.js';
 import { CellsdbError, GroupStillInCellError } from '../errors.js';
-import { type FieldSpec, loadObject, VersionedObject } from './base.js';
+import { compareVersions, type FieldSpec, loadObject, VersionedObject } from './base.js';
 
 /** Where instance groups may be: the API database, and the cells not yet fully moved. */
 export interface GroupContext {
@@ -19,8 +19,10 @@ export interface InstanceGroupFields extends Record<string, unknown> {
   user_id: string | null;
   project_id: string | null;
   name: string | null;
-  policies: string[];
-  members: string[];
+  /** May hold null: the API and legacy columns are nullable, and the mover copies a NULL as it is. */
+  policies: Array<string | null>;
+  /** May hold null (a member row without an instance), as `policies`. */
+  members: Array<string | null>;
 }
 
 /** Where a loaded group lives. */
@@ -53,8 +55,8 @@ async function loadGroups(db: DatabaseHandle<unknown>, where: 'api' | 'cell', fi
   if (groups.length === 0) return [];
   const ids = groups.map((g) => Number(g.id));
   const memberColumn = where === 'api' ? 'instance_uuid' : 'instance_id';
-  const policies = await rows<{ group_id: number; policy: string }>(db, `SELECT group_id, policy FROM instance_group_policy WHERE group_id IN (:ids)${live} ORDER BY id`, { ids });
-  const members = await rows<{ group_id: number; m: string }>(db, `SELECT group_id, ${memberColumn} AS m FROM instance_group_member WHERE group_id IN (:ids)${live} ORDER BY id`, { ids });
+  const policies = await rows<{ group_id: number; policy: string | null }>(db, `SELECT group_id, policy FROM instance_group_policy WHERE group_id IN (:ids)${live} ORDER BY id`, { ids });
+  const members = await rows<{ group_id: number; m: string | null }>(db, `SELECT group_id, ${memberColumn} AS m FROM instance_group_member WHERE group_id IN (:ids)${live} ORDER BY id`, { ids });
   return groups.map((g) =>
     loadObject(InstanceGroup, {
       ...g,
@@ -92,16 +94,30 @@ async function lockLiveCellGroup(s: Sequelize, t: Transaction, uuid: string): Pr
  */
 export class InstanceGroup extends VersionedObject<InstanceGroupFields> {
   static readonly objName = 'InstanceGroup';
-  static readonly VERSION = '1.0';
+  /**
+   * 1.0: initial. 1.1: `policies` and `members` may hold null items (the columns are nullable, the
+   * mover copies NULLs, and 1.0 could not read such a group at all); backported to 1.0 without them.
+   */
+  static readonly VERSION = '1.1';
   static readonly fields: Readonly<Record<keyof InstanceGroupFields & string, FieldSpec>> = {
     id: { kind: 'integer', nullable: false },
     uuid: { kind: 'string', nullable: false },
     user_id: { kind: 'string', nullable: true },
     project_id: { kind: 'string', nullable: true },
     name: { kind: 'string', nullable: true },
-    policies: { kind: 'string-list', nullable: false },
-    members: { kind: 'string-list', nullable: false },
+    policies: { kind: 'nullable-string-list', nullable: false },
+    members: { kind: 'nullable-string-list', nullable: false },
   };
+
+  /** A 1.0 peer knows lists of strings only: a null policy or member is left out for it. */
+  protected override makeCompatible(data: Record<string, unknown>, target: string): void {
+    super.makeCompatible(data, target);
+    if (compareVersions(target, '1.1') < 0) {
+      for (const field of ['policies', 'members']) {
+        if (Array.isArray(data[field])) data[field] = (data[field] as unknown[]).filter((v) => v !== null);
+      }
+    }
+  }
 
   home: GroupHome = { kind: 'api' };
 
