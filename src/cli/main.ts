@@ -16,6 +16,7 @@ import { serviceCommand } from './commands/service.js';
 import { upgradeCommand } from './commands/upgrade.js';
 import { processWriters, type Writers } from './output.js';
 import { type GlobalArgs, Runtime } from './runtime.js';
+import { escapeControl } from '../text/escape.js';
 
 /** Every command, in one explicit list (no commandDir). */
 const COMMANDS = [apiDbCommand, dbCommand, cellV2Command, serviceCommand, schemaCommand, upgradeCommand, demoCommand] as const;
@@ -111,7 +112,8 @@ export async function main(argv: readonly string[], env: Environment = process.e
     return outcome.exitCode;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    writers.stderr(`cellsdb: error: ${maskUrlsInText(message).replace(/\s*\n\s*/g, ' ')}\n`);
+    // One line, and no control character from a value in the message reaches the terminal (#14).
+    writers.stderr(`cellsdb: error: ${escapeControl(maskUrlsInText(message).replace(/\s*\n\s*/g, ' '))}\n`);
     // Before the options are resolved (a parse error, a bad value), --debug is read from argv alone.
     const debug = rt.resolved?.debug ?? argv.includes('--debug');
     if (debug && error instanceof Error) {

@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import { maskUrlsInText } from '../index.js';
+import { escapeControlKeepNewlines, escapeJsonText } from '../text/escape.js';
 
 /** Where a command writes: human tables or JSON on stdout, progress and notices on stderr. */
 export interface Output {
@@ -36,16 +37,17 @@ export function createOutput(json: boolean, writers: Writers = processWriters): 
   return {
     json,
     data: (value, options) => {
-      const text = JSON.stringify(value, null, 2);
+      const text = escapeJsonText(JSON.stringify(value, null, 2));
       writers.stdout(`${options?.reveal ? text : maskUrlsInText(text)}\n`);
     },
     table: (head, rows, options) => {
       const table = new Table({ head: [...head], style: { head: [], border: [] } });
-      for (const row of rows) table.push(row.map(cell));
+      // #14: no control character reaches the terminal (commands escape database values in full).
+      for (const row of rows) table.push(row.map((v) => escapeControlKeepNewlines(cell(v))));
       const text = table.toString();
       writers.stdout(`${options?.reveal ? text : maskUrlsInText(text)}\n`);
     },
-    line: (text) => writers.stdout(`${maskUrlsInText(text)}\n`),
-    notice: (text) => writers.stderr(`${maskUrlsInText(text)}\n`),
+    line: (text) => writers.stdout(`${escapeControlKeepNewlines(maskUrlsInText(text))}\n`),
+    notice: (text) => writers.stderr(`${escapeControlKeepNewlines(maskUrlsInText(text))}\n`),
   };
 }

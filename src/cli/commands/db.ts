@@ -18,6 +18,7 @@ import { previewCells } from '../sql-preview.js';
 import { commandGroup } from './group.js';
 import { onlineDataMigrationsCommand } from './online-data-migrations.js';
 import { lineFor, localTarget, reportEvents, requestedMark, statusOne, syncOne, type SyncArgs, syncOptions, versionNumber, versionOne } from './line-commands.js';
+import { printableRows } from '../../text/escape.js';
 
 interface CellScopeArgs extends GlobalArgs {
   readonly 'local-cell'?: boolean | undefined;
@@ -71,11 +72,11 @@ export function printCellSync(rt: Runtime, outcomes: readonly CellOutcome<SyncRe
   }
   rt.output.table(
     ['Cell', 'From', 'To', 'Result', 'Time'],
-    outcomes.map((o) =>
+    printableRows(outcomes.map((o) =>
       o.ok
         ? [cellLabel(o.cell), o.value.from ?? 'empty', o.value.to ?? 'empty', o.value.applied.length ? `${o.value.applied.length} applied` : 'up to date', seconds(o.ms)]
         : [cellLabel(o.cell), '', '', `FAILED: ${o.error.message}`, seconds(o.ms)],
-    ),
+    )),
   );
 }
 
@@ -118,7 +119,7 @@ function versionCommand(rt: Runtime) {
           })),
         );
       } else {
-        rt.output.table(['Cell', 'Version', 'Head'], outcomes.map((o) => (o.ok ? [cellLabel(o.cell), o.value.current ?? 'none', o.value.head] : [cellLabel(o.cell), `FAILED: ${o.error.message}`, ''])));
+        rt.output.table(['Cell', 'Version', 'Head'], printableRows(outcomes.map((o) => (o.ok ? [cellLabel(o.cell), o.value.current ?? 'none', o.value.head] : [cellLabel(o.cell), `FAILED: ${o.error.message}`, '']))));
       }
       throwIfAnyCellFailed(outcomes);
     },
@@ -139,10 +140,12 @@ function statusCommand(rt: Runtime) {
       } else {
         rt.output.table(
           ['Cell', 'Current', 'Pending', 'Problems'],
-          outcomes.map((o) =>
-            o.ok
-              ? [cellLabel(o.cell), o.value.current ?? 'none', o.value.migrations.filter((m) => m.state === 'pending').map((m) => m.name).join(', '), o.value.problems.map((p) => p.message).join('; ')]
-              : [cellLabel(o.cell), `FAILED: ${o.error.message}`, '', ''],
+          printableRows(
+            outcomes.map((o) =>
+              o.ok
+                ? [cellLabel(o.cell), o.value.current ?? 'none', o.value.migrations.filter((m) => m.state === 'pending').map((m) => m.name).join(', '), o.value.problems.map((p) => p.message).join('; ')]
+                : [cellLabel(o.cell), `FAILED: ${o.error.message}`, '', ''],
+            ),
           ),
         );
       }

@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { cellErrorMessage, cellLabel, CellsdbError, discoverHosts, failedCells } from '../../../index.js';
 import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
+import { escapeControl, quoted } from '../../../text/escape.js';
 
 interface Args extends GlobalArgs {
   readonly cell_uuid?: string | undefined;
@@ -36,8 +37,8 @@ export function discoverHostsCommand(rt: Runtime) {
       } else if (args.verbose) {
         for (const o of outcomes) {
           if (!o.ok) continue;
-          rt.output.line(`Found ${o.value.found.length} computes in cell: ${o.cell.uuid}`);
-          for (const host of o.value.mapped) rt.output.line(`Checking host mapping for compute host '${host}': mapped to cell ${cellLabel(o.cell)}`);
+          rt.output.line(`Found ${o.value.found.length} computes in cell: ${escapeControl(o.cell.uuid)}`);
+          for (const host of o.value.mapped) rt.output.line(`Checking host mapping for compute host ${quoted(host)}: mapped to cell ${escapeControl(cellLabel(o.cell))}`);
         }
       }
       const failed = failedCells(outcomes);
