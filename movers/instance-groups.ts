@@ -44,6 +44,7 @@
  */
 import type { Transaction } from 'sequelize';
 import type { DatabaseHandle } from '../src/db/registry.js';
+import { translateOnDatabase } from '../src/db/translate-error.js';
 import { batchTransaction, hasColumn, select, selectBound, writeBound } from '../src/movers/sql.js';
 import type { BlockedRow, Mover, MoverBatch, MoverContext } from '../src/movers/types.js';
 import { quoted } from '../src/text/escape.js';
@@ -234,7 +235,10 @@ export const copyInstanceGroupsToApi: Mover = {
         ofGroups.bind,
         t,
       );
-      const present = await copyToApi(ctx.apiDb, ctx, groups, policies, members);
+      // Issue 15 (adopt): a failure of the API transaction names the API database, not this cell's.
+      const present = await copyToApi(ctx.apiDb, ctx, groups, policies, members).catch((error: unknown) => {
+        throw translateOnDatabase(error, 'the API database', ctx.apiDb.url.masked);
+      });
       ctx.failpoint('instance-groups:api-committed');
       const complete = new Set(groups.filter((g) => present.has(g.uuid)).map((g) => Number(g.id)));
       // UTC, as every timestamp here (PostgreSQL sessions run at +00:00; MariaDB DATETIME holds UTC).

@@ -2,6 +2,7 @@ import type { Config } from '../config/index.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { InvalidInputError } from '../errors.js';
 import type { MigrationLine } from '../migrate/lines.js';
+import type { Failpoint } from '../movers/failpoints.js';
 import { lineStatus, type SyncResult, syncLine } from '../migrate/migrator.js';
 import { type LineStatus, planAim, readPlan } from '../migrate/plan.js';
 import { type LinePreview, type PreviewCache, type PreviewOptions, previewLine } from '../migrate/preview.js';
@@ -28,6 +29,8 @@ export interface FanOutOptions {
   /** @default DEFAULTS.concurrency */
   readonly concurrency?: number;
   readonly onEvent?: (cell: CellMappingRow, event: MigratorEvent) => void;
+  /** Crash-test failpoints of the migrations (`migrate:step`). @default NO_FAILPOINTS */
+  readonly failpoint?: Failpoint;
 }
 
 function cellTarget(cell: CellMappingRow, options: FanOutOptions): LineTarget {
@@ -38,6 +41,7 @@ function cellTarget(cell: CellMappingRow, options: FanOutOptions): LineTarget {
     label: `cell '${cellLabel(cell)}'`,
     config: options.config,
     ...(options.onEvent ? { onEvent: (event: MigratorEvent) => options.onEvent?.(cell, event) } : {}),
+    ...(options.failpoint ? { failpoint: options.failpoint } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import {
   cellLabel,
   type CellOutcome,
   cellScope,
+  createFailpoints,
   type FanOutOptions,
   InvalidInputError,
   maskUrl,
@@ -15,6 +16,7 @@ import {
 import type { LeafCommand } from '../command.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 import { previewCells } from '../sql-preview.js';
+import { cellBaselineCommand } from './baseline.js';
 import { commandGroup } from './group.js';
 import { onlineDataMigrationsCommand } from './online-data-migrations.js';
 import { lineFor, localTarget, reportEvents, requestedMark, statusOne, syncOne, type SyncArgs, syncOptions, versionNumber, versionOne } from './line-commands.js';
@@ -49,6 +51,7 @@ async function scope(rt: Runtime, args: CellScopeArgs) {
     config,
     concurrency: config.concurrency,
     onEvent: (cell, event) => reportEvents(rt.output, `cell '${cellLabel(cell)}'`)(event),
+    failpoint: createFailpoints(config.failpoint),
   };
   return { kind: 'cells' as const, cells: where.cells, options };
 }
@@ -160,6 +163,6 @@ export function dbCommand(rt: Runtime) {
   return commandGroup(rt, {
     command: 'db <command>',
     describe: 'The cell databases: sync, version, status, online_data_migrations (cell0 first, then every mapped cell)',
-    subcommands: [syncCommand, versionCommand, statusCommand, onlineDataMigrationsCommand],
+    subcommands: [syncCommand, versionCommand, statusCommand, onlineDataMigrationsCommand, cellBaselineCommand],
   });
 }

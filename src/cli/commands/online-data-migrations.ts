@@ -1,13 +1,17 @@
 import cliProgress from 'cli-progress';
 import type { Argv } from 'yargs';
 import {
+  cellDatabaseUrl,
+  cellLabel,
   createFailpoints,
   InvalidInputError,
+  LINES,
   MOVER_DEFAULTS,
   MOVERS,
   MoverExit,
   type RunnerOptions,
   type RunReport,
+  requireOwnDatabase,
   runOnlineDataMigrations,
   selectCells,
 } from '../../index.js';
@@ -196,6 +200,13 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
       const api = await rt.apiDatabase();
       const cells = await selectCells(api, args.cell ?? []);
       if (cells.length === 0) throw new InvalidInputError("no cells are mapped: run 'cellsdb cell_v2 map_cell0' and 'cellsdb cell_v2 create_cell' first");
+      // Issue 15: on a database cellsdb did not build the movers would find nothing and say "complete".
+      const refusal = 'The online data migrations were not run';
+      await requireOwnDatabase(api, LINES.api, 'API database', refusal, MoverExit.errors);
+      for (const cell of cells) {
+        const handle = await rt.registry.connect(cellDatabaseUrl(cell));
+        await requireOwnDatabase(handle, LINES.cell, `cell '${cellLabel(cell)}'`, refusal, MoverExit.errors);
+      }
       const report = await runMovers(rt, {
         apiDb: api,
         cells,
