@@ -15,6 +15,7 @@ import { schemaCommand } from './commands/schema.js';
 import { serviceCommand } from './commands/service.js';
 import { upgradeCommand } from './commands/upgrade.js';
 import { processWriters, type Writers } from './output.js';
+import { withBothSpellings } from './spellings.js';
 import { type GlobalArgs, Runtime } from './runtime.js';
 import { escapeControl } from '../text/escape.js';
 
@@ -49,7 +50,8 @@ function toYargs(command: Command, outcome: Outcome): CommandModule<GlobalArgs, 
   return {
     command: command.command,
     describe: command.describe,
-    builder: command.builder as ((y: Argv<GlobalArgs>) => Argv<GlobalArgs>) | undefined,
+    // Every flag in both spellings (--local-cell and --local_cell), added in one place.
+    builder: (y: Argv<GlobalArgs>) => withBothSpellings(command.builder ? (command.builder as (y: Argv<GlobalArgs>) => Argv<GlobalArgs>)(y) : y),
     handler: async (args: GlobalArgs) => {
       outcome.command = command;
       outcome.exitCode = (await run(args)) ?? ExitCode.ok;
@@ -64,8 +66,8 @@ function buildParser(rt: Runtime, argv: readonly string[], outcome: Outcome): Ar
   for (const option of GLOBAL_OPTIONS) {
     base = base.option(option.flag, { type: option.type, describe: option.describe, global: true, ...('hidden' in option ? { hidden: true } : {}) });
   }
-  let parser = base
-    .conflicts('embedded', ['api-db', 'db', 'config-file'])
+  let parser = withBothSpellings(base)
+    .conflicts('embedded', ['api-db', 'db', 'config-file', 'config-dir'])
     // Every global option resolved and validated once, before any handler runs (not for --help,
     // which runs none and must work whatever the environment holds).
     .middleware((args) => {

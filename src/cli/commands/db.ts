@@ -38,11 +38,13 @@ function scopeOptions<T>(y: Argv<T>): Argv<T & CellScopeArgs> {
  * Where a `db` command runs (see `cellScope`): the local cell database as one target, or the mapped
  * cells with the options of the fan-out.
  */
-async function scope(rt: Runtime, args: CellScopeArgs) {
+async function scope(rt: Runtime, args: CellScopeArgs, verb: 'syncing' | 'reading' = 'reading') {
   const config = await rt.config();
   const where = await cellScope(rt.registry, config, { localCell: args['local-cell'], cells: args.cell });
   if (where.kind === 'local') {
-    if (where.implied) rt.output.notice('no API database configured: working on the local cell database (--db) only');
+    // nova-manage's words (db sync without a cell0 mapping), on stderr: stdout stays the result.
+    if (where.noCellsMapped) rt.output.notice(`WARNING: cell0 mapping not found - not ${verb} cell0.`);
+    else if (where.implied) rt.output.notice('no API database configured: working on the local cell database (--db) only');
     return { kind: 'local' as const, target: await localTarget(rt, 'cell') };
   }
   const options: FanOutOptions = {
@@ -89,7 +91,7 @@ function syncCommand(rt: Runtime) {
     describe: 'Apply pending cell migrations on cell0, then on every mapped cell concurrently',
     builder: (y: Argv<GlobalArgs>) => scopeOptions(syncOptions(y)),
     run: async (args: SyncArgs & CellScopeArgs) => {
-      const where = await scope(rt, args);
+      const where = await scope(rt, args, 'syncing');
       if (where.kind === 'local') return syncOne(rt, where.target, args);
       if (args['dry-run']) return previewCells(rt, where.cells, where.options, args.version);
       if (requestedMark(args)) {
