@@ -41,7 +41,7 @@ eachDialectLimited(test, 'map_cell0: exit 0 creates cell0; a second run exits 0 
 
   const first = await cloud.cli(['cell_v2', 'map_cell0', '--database_connection', cell0Db.raw]);
   t.is(first.code, 0, describeResult(first));
-  t.regex(first.stdout, /Cell0 mapped/);
+  t.is(first.stdout, '', 'silent on success, as nova-manage');
   const second = await cloud.cli(['cell_v2', 'map_cell0', '--database_connection', cell0Db.raw]);
   t.is(second.code, 0, describeResult(second));
   t.regex(second.stdout, /already setup/);
@@ -101,7 +101,7 @@ eachDialectLimited(test, 'create_cell: exit 2 when another cell already has the 
 
   const r = await cloud.cli(['cell_v2', 'create_cell', '--name', 'cell2', '--transport-url', cell1.transportUrl, '--database_connection', other.raw]);
   t.is(r.code, 2, describeResult(r));
-  t.regex(r.stderr, /cell1/);
+  t.regex(r.stderr, new RegExp(`already exists for another cell with uuid ${cell1.uuid}`));
   t.deepEqual((await listedCells(cloud)).map((c) => c.name), ['cell1']);
 });
 
@@ -111,7 +111,7 @@ eachDialectLimited(test, 'create_cell: exit 2 when another cell already has the 
 
   const r = await cloud.cli(['cell_v2', 'create_cell', '--name', 'cell2', '--transport-url', 'rabbit://u:pw@other/', '--database_connection', cell1.url.raw]);
   t.is(r.code, 2, describeResult(r));
-  t.regex(r.stderr, /cell1/);
+  t.regex(r.stderr, new RegExp(`already exists for another cell with uuid ${cell1.uuid}`));
   t.deepEqual((await listedCells(cloud)).map((c) => c.name), ['cell1']);
 });
 
@@ -127,8 +127,10 @@ eachDialectLimited(test, 'create_cell: exit 127 for a malformed database URL, an
 // ---------------------------------------------------------------- list_cells
 
 /** The order in which `names` appear in `text`. */
-const orderIn = (text: string, names: readonly string[]): string[] =>
-  names.filter((n) => text.includes(`│ ${n} `)).sort((a, b) => text.indexOf(`│ ${a} `) - text.indexOf(`│ ${b} `));
+const orderIn = (text: string, names: readonly string[]): string[] => {
+  const at = (n: string): number => text.search(new RegExp(`\\|\\s+${n}\\s+\\|`));
+  return names.filter((n) => at(n) >= 0).sort((a, b) => at(a) - at(b));
+};
 
 eachDialectLimited(test, 'list_cells: a table sorted by name, URLs masked', async (t, dialect) => {
   const cloud = await useCloud(t, dialect);
@@ -244,7 +246,7 @@ eachDialectLimited(test, 'update_cell: exit 5 when disabling cell0', async (t, d
 
   const r = await cloud.cli(['cell_v2', 'update_cell', '--cell_uuid', CELL0_UUID, '--disable']);
   t.is(r.code, 5, describeResult(r));
-  t.regex(r.stderr, /cell0/);
+  t.regex(r.stderr, /Cell0 cannot be disabled\./);
   t.deepEqual(await listedCells(cloud), before);
   t.false(before[0]?.disabled);
 });
@@ -258,7 +260,7 @@ eachDialectLimited(test, 'delete_cell: exit 0 deletes an empty cell', async (t, 
 
   const r = await cloud.cli(['cell_v2', 'delete_cell', '--cell_uuid', gone.uuid]);
   t.is(r.code, 0, describeResult(r));
-  t.regex(r.stdout, new RegExp(`${gone.uuid} was deleted`));
+  t.is(r.stdout, '', 'silent on success, as nova-manage');
   t.deepEqual((await listedCells(cloud)).map((c) => c.uuid), [keep.uuid]);
 });
 
@@ -279,7 +281,7 @@ eachDialectLimited(test, 'delete_cell: exit 2 when hosts are mapped to the cell 
 
   const r = await cloud.cli(['cell_v2', 'delete_cell', '--cell_uuid', cell.uuid]);
   t.is(r.code, 2, describeResult(r));
-  t.regex(r.stderr, /2 hosts/);
+  t.regex(r.stderr, /There are existing hosts mapped to cell with uuid/);
   t.deepEqual((await listedCells(cloud)).map((c) => c.uuid), [cell.uuid]);
   t.deepEqual(await hostMappings(cloud), { 'compute-1': cell.uuid, 'compute-2': cell.uuid });
 });
@@ -298,7 +300,7 @@ eachDialectLimited(test, 'delete_cell: exit 3 when the cell has live instances, 
   for (const args of [[], ['--force']]) {
     const r = await cloud.cli(['cell_v2', 'delete_cell', '--cell_uuid', cell.uuid, ...args]);
     t.is(r.code, 3, `${args.join(' ')}: ${describeResult(r)}`);
-    t.regex(r.stderr, /1 live instances/);
+    t.regex(r.stderr, /There are existing instances mapped to cell with uuid/);
   }
   t.deepEqual((await listedCells(cloud)).map((c) => c.uuid), [cell.uuid]);
   t.is(await instanceMappingCount(cloud, cell), 2);
@@ -374,7 +376,7 @@ eachDialectLimited(test, 'discover_hosts: maps the hosts of compute nodes (a leg
   t.is(first.code, 0, describeResult(first));
   const expected = { 'compute-a': cell1.uuid, 'compute-b': cell2.uuid, 'compute-legacy': cell1.uuid };
   t.deepEqual(await hostMappings(cloud), expected);
-  t.regex(first.stdout, /'compute-legacy': mapped to cell cell1/);
+  t.regex(first.stdout, /^Creating host mapping for compute host 'compute-legacy'$/m);
   t.false(first.stdout.includes('cell0-host'));
 
   const second = await cloud.cli(['--json', 'cell_v2', 'discover_hosts']);
@@ -446,11 +448,11 @@ eachDialectLimited(test, 'list_hosts: a table of every host mapping with its cel
 
   const all = await cloud.cli(['cell_v2', 'list_hosts']);
   t.is(all.code, 0, describeResult(all));
-  t.regex(all.stdout, /Cell Name\s*│\s*Cell UUID\s*│\s*Hostname/);
+  t.regex(all.stdout, /Cell Name\s*\|\s*Cell UUID\s*\|\s*Hostname/);
   const rows = all.stdout
     .split('\n')
     .filter((l) => l.includes('compute-'))
-    .map((l) => l.split('│').map((c) => c.trim()).filter(Boolean));
+    .map((l) => l.split('|').map((c) => c.trim()).filter(Boolean));
   t.deepEqual(rows, [
     ['cell1', cell1.uuid, 'compute-a'],
     ['cell1', cell1.uuid, 'compute-b'],

@@ -140,7 +140,7 @@ eachDialectLimited(test, 'db sync: cell0 is synced first, before every other cel
   t.true(Math.max(...cell0Lines.map(([, i]) => i)) < Math.min(...otherLines.map(([, i]) => i)), `cell0's notices come first:\n${sync.stderr}`);
   const tableCells = sync.stdout
     .split('\n')
-    .map((l) => /^│ (\S+)\s+│/.exec(l)?.[1])
+    .map((l) => /^\|\s+(\S+)\s+\|/.exec(l)?.[1])
     .filter((c): c is string => c !== undefined && c !== 'Cell');
   t.deepEqual(tableCells, ['cell0', 'alpha', 'beta']);
 });

@@ -370,14 +370,14 @@ function parseList(r: CliResult): ListedService[] {
   }
 }
 
-/** The rows of a cli-table3 table as arrays of trimmed cells (the header first). */
+/** The rows of a PrettyTable-style table as arrays of trimmed cells (the header first). */
 function tableRows(stdout: string): string[][] {
   return stdout
     .split('\n')
-    .filter((line) => line.startsWith('│'))
+    .filter((line) => line.startsWith('|'))
     .map((line) =>
       line
-        .split('│')
+        .split('|')
         .slice(1, -1)
         .map((c) => c.trim()),
     );

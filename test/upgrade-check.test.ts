@@ -8,17 +8,22 @@ import { type Cloud, describeResult, insertRows, mapHosts, useCell, useCell0, us
 import { adminUrl, eachDialect } from './helpers/databases.js';
 import { execSql, missingDatabase, parseJson, snapshot } from './helpers/schema.js';
 
+/** oslo.upgradecheck's JSON (`nova-status upgrade check --json`), with our exit_code beside it. */
 interface UpgradeJson {
+  readonly name: string;
   readonly exit_code: number;
-  readonly checks: ReadonlyArray<{ readonly check: string; readonly result: string; readonly details: readonly string[] }>;
+  readonly checks: ReadonlyArray<{ readonly check: string; readonly result: 0 | 1 | 2; readonly details: string | null }>;
 }
+
+const RESULT_NAME = ['Success', 'Warning', 'Failure'] as const;
 
 async function upgradeCheck(t: ExecutionContext, cloud: Cloud, args: readonly string[] = []) {
   const result = await cloud.cli(['--json', 'upgrade', 'check', ...args]);
   const report = parseJson<UpgradeJson>(t, result);
   t.is(report.exit_code, result.code ?? -1, 'the JSON names the exit code');
-  const results = Object.fromEntries(report.checks.map((c) => [c.check, c.result]));
-  const details = (check: string) => report.checks.find((c) => c.check === check)?.details.join('\n') ?? '';
+  t.is(report.name, 'Upgrade Check Results', "oslo.upgradecheck's name");
+  const results = Object.fromEntries(report.checks.map((c) => [c.check, RESULT_NAME[c.result]]));
+  const details = (check: string) => report.checks.find((c) => c.check === check)?.details ?? '';
   return { result, results, details };
 }
 
@@ -52,8 +57,8 @@ eachDialect(test, 'a ready cloud exits 0; no compute hosts is a warning (1); an 
   ]);
   const table = await cloud.cli(['upgrade', 'check']);
   t.is(table.code, 0);
-  t.regex(table.stdout, /Check\s+│\s+Result\s+│\s+Details/);
-  t.regex(table.stdout, /Online data migrations\s+│\s+Success/);
+  t.regex(table.stdout, /^\| Upgrade Check Results +\|$/m);
+  t.regex(table.stdout, /^\| Check: Online data migrations +\|\n\| Result: Success +\|$/m);
   t.deepEqual(await Promise.all([cloud.api, cell0.url, cell1.url].map((u) => snapshot(u))), before, 'the check wrote nothing');
 
   await insertRows(cell1.url, 'compute_nodes', [node('cmp-2')]);

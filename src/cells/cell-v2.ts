@@ -17,10 +17,37 @@ const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 const fail = (message: string, exitCode: number): CellsdbError => new CellsdbError(message, { exitCode });
 
-/** A transport URL must be a URL (`rabbit://…`, `none:///`); its secrets are never printed. */
+/** nova-manage's sentences, which its unit tests pin (nova/tests/unit/cmd/test_manage.py). */
+export const CELL_V2_MESSAGES = {
+  notFound: (uuid: string) => `Cell with uuid ${uuid} was not found.`,
+  clash: (uuid: string) => `The specified transport_url and/or database_connection combination already exists for another cell with uuid ${uuid}.`,
+  noTransportUrl: 'Must specify --transport-url if [DEFAULT]/transport_url is not set in the configuration file.',
+  noDatabaseConnection: 'Must specify --database_connection if [database]/connection is not set in the configuration file.',
+  transportUrlFromConfig: '--transport-url not provided in the command line, using the value [DEFAULT]/transport_url from the configuration file',
+  databaseConnectionFromConfig: '--database_connection not provided in the command line, using the value [database]/connection from the configuration file',
+  disableAndEnable: 'Cell cannot be disabled and enabled at the same time.',
+  cell0: 'Cell0 cannot be disabled.',
+  alreadyDisabled: (uuid: string) => `Cell ${uuid} is already disabled`,
+  alreadyEnabled: (uuid: string) => `Cell ${uuid} is already enabled`,
+  unableToUpdate: (why: string) => `Unable to update CellMapping: ${why}`,
+  hostsMapped: (uuid: string) => `There are existing hosts mapped to cell with uuid ${uuid}.`,
+  instancesMapped: (uuid: string) => `There are existing instances mapped to cell with uuid ${uuid}.`,
+  unmappedLiveInstances: (uuid: string, n: number) =>
+    `There are ${n} live instances in cell with uuid ${uuid} but no instance mappings: map them (nova-manage cell_v2 map_instances) or delete them first; --force does not delete live instances.`,
+  staleInstanceMappings: (uuid: string) =>
+    `There are instance mappings to cell with uuid ${uuid}, but all instances have been deleted in the cell. So execute 'nova-manage db archive_deleted_rows' to delete the instance mappings (or use --force).`,
+} as const;
+
+/**
+ * A transport URL must be a URL (`rabbit://…`, `none:///`), or a template of one that Nova expands
+ * from `[DEFAULT] transport_url` when it reads the mapping (`{scheme}://{username}:{password}@
+ * {hostname}:{port}/…`, `CellMapping.format_mq_url`): stored as given. Its secrets are never printed.
+ */
 export function validateTransportUrl(url: string): string {
   const value = url.trim();
-  if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(value)) {
+  // Placeholders stand for parts of a URL: check the shape with each replaced by a plain value.
+  const shape = value.replace(/\{(?:scheme|username|password|hostname|port|query|fragment|path)\d*\}/g, (p) => (p.startsWith('{port') ? '1' : 'x'));
+  if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(shape)) {
     // Without 'scheme://' maskUrl sees no URL and returns it as it is: mask it as if it had one, so
     // that 'rabbit//nova:pw@mq/' is not echoed with its password (as parseDatabaseUrl does).
     const masked = maskUrl(`x://${value}`).slice('x://'.length);
@@ -78,21 +105,41 @@ export interface CreateCellOptions {
   readonly databaseConnection?: string | undefined;
   /** @default false */
   readonly disabled?: boolean | undefined;
+  /**
+   * nova-manage's fallbacks for the URLs not given: `[DEFAULT] transport_url` and the local cell
+   * database (`[database] connection`, `--db`). Each use is announced through `onNotice`.
+   */
+  readonly configured?: { readonly transportUrl?: string | undefined; readonly databaseConnection?: string | undefined } | undefined;
+  /** Lines nova-manage prints on the way (a URL taken from the configuration). */
+  readonly onNotice?: ((line: string) => void) | undefined;
 }
 
-/** `create_cell`: exit 1 when a URL is missing, 2 when another cell already uses either URL. */
+/**
+ * `create_cell`: exit 1 when a URL is missing (given neither as an option nor in the configuration),
+ * 2 when another cell already uses either URL. Unlike Nova, which compares the text, a database
+ * is the same however it is spelled (`:3306`, `?connect_timeout=5`, another driver): two cells on one
+ * database would each take the other's rows for their own.
+ */
 export async function createCell(api: DatabaseHandle, options: CreateCellOptions): Promise<CellMappingRow> {
-  if (!options.transportUrl || !options.databaseConnection) {
-    throw fail('create_cell needs both --transport-url and --database_connection', 1);
+  const given = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v);
+  let rawTransport = given(options.transportUrl);
+  if (rawTransport === undefined) {
+    rawTransport = given(options.configured?.transportUrl);
+    if (rawTransport === undefined) throw fail(CELL_V2_MESSAGES.noTransportUrl, 1);
+    options.onNotice?.(CELL_V2_MESSAGES.transportUrlFromConfig);
   }
-  const transportUrl = validateTransportUrl(options.transportUrl);
-  parseDatabaseUrl(options.databaseConnection);
-  const databaseConnection = options.databaseConnection.trim();
+  const transportUrl = validateTransportUrl(rawTransport);
+  let rawDatabase = given(options.databaseConnection);
+  if (rawDatabase === undefined) {
+    rawDatabase = given(options.configured?.databaseConnection);
+    if (rawDatabase === undefined) throw fail(CELL_V2_MESSAGES.noDatabaseConnection, 1);
+    options.onNotice?.(CELL_V2_MESSAGES.databaseConnectionFromConfig);
+  }
+  parseDatabaseUrl(rawDatabase);
+  const databaseConnection = rawDatabase.trim();
   const store = new MappingStore(api);
   const other = urlClash(await store.listCells(), undefined, transportUrl, databaseConnection);
-  if (other) {
-    throw fail(`cell '${cellLabel(other)}' (${other.uuid}) already uses that transport URL or database connection`, 2);
-  }
+  if (other) throw fail(CELL_V2_MESSAGES.clash(other.uuid), 2);
   return store.createCell({ name: options.name ?? null, transportUrl, databaseConnection, disabled: options.disabled ?? false });
 }
 
@@ -108,55 +155,86 @@ export interface UpdateCellOptions {
   readonly databaseConnection?: string | undefined;
   readonly disable?: boolean | undefined;
   readonly enable?: boolean | undefined;
+  /** Lines nova-manage prints on the way ("Cell … is already disabled"). */
+  readonly onNotice?: ((line: string) => void) | undefined;
 }
 
 /**
- * `update_cell`: exit 1 not found, 3 URL clash with another cell, 4 both --disable and --enable,
- * 5 disabling cell0. Unlike Nova, an omitted option leaves the field as it is (Nova copied the
- * missing URLs from its own config file).
+ * `update_cell`, in nova-manage's order: exit 1 not found, 3 URL clash with another cell, 4 both
+ * --disable and --enable, 5 --disable or --enable on cell0, 2 the UPDATE failed. Unlike Nova, an
+ * omitted option leaves the field as it is (Nova copied the missing URLs from its own config file).
  */
 export async function updateCell(api: DatabaseHandle, uuid: string, options: UpdateCellOptions): Promise<CellMappingRow> {
-  if (options.disable && options.enable) throw fail('a cell cannot be disabled and enabled at the same time', 4);
   const transportUrl = options.transportUrl !== undefined ? validateTransportUrl(options.transportUrl) : undefined;
   if (options.databaseConnection !== undefined) parseDatabaseUrl(options.databaseConnection);
   const databaseConnection = options.databaseConnection?.trim();
   const store = new MappingStore(api);
   const cell = await store.getCell(uuid);
-  if (!cell) throw fail(`cell with uuid ${uuid} not found`, 1);
-  if (options.disable && cell.uuid === CELL0_UUID) throw fail('cell0 cannot be disabled', 5);
+  if (!cell) throw fail(CELL_V2_MESSAGES.notFound(uuid), 1);
   const other = urlClash(await store.listCells(), uuid, transportUrl, databaseConnection);
-  if (other) throw fail(`cell '${cellLabel(other)}' (${other.uuid}) already uses that transport URL or database connection`, 3);
+  if (other) throw fail(CELL_V2_MESSAGES.clash(other.uuid), 3);
+  if (options.disable && options.enable) throw fail(CELL_V2_MESSAGES.disableAndEnable, 4);
+  if ((options.disable || options.enable) && cell.uuid === CELL0_UUID) throw fail(CELL_V2_MESSAGES.cell0, 5);
+  if (options.disable && cell.disabled) options.onNotice?.(CELL_V2_MESSAGES.alreadyDisabled(uuid));
+  if (options.enable && !cell.disabled) options.onNotice?.(CELL_V2_MESSAGES.alreadyEnabled(uuid));
   const disabled = options.disable ? true : options.enable ? false : undefined;
-  await store.updateCell(uuid, {
-    ...(options.name !== undefined ? { name: options.name } : {}),
-    ...(transportUrl !== undefined ? { transportUrl } : {}),
-    ...(databaseConnection !== undefined ? { databaseConnection } : {}),
-    ...(disabled !== undefined ? { disabled } : {}),
-  });
+  try {
+    await store.updateCell(uuid, {
+      ...(options.name ? { name: options.name } : {}),
+      ...(transportUrl !== undefined ? { transportUrl } : {}),
+      ...(databaseConnection !== undefined ? { databaseConnection } : {}),
+      ...(disabled !== undefined ? { disabled } : {}),
+    });
+  } catch (error) {
+    // nova-manage's 2; the driver's message names no URL (translated errors mask them).
+    throw new CellsdbError(CELL_V2_MESSAGES.unableToUpdate(error instanceof Error ? error.message : String(error)), { exitCode: 2, cause: error });
+  }
   const updated = await store.getCell(uuid);
-  if (!updated) throw fail(`cell with uuid ${uuid} not found`, 1);
+  if (!updated) throw fail(CELL_V2_MESSAGES.notFound(uuid), 1);
   return updated;
 }
 
+/** What `deleteCell` did besides deleting the mapping. */
+export interface DeletedCell {
+  readonly cell: CellMappingRow;
+  /**
+   * Nothing was mapped to the cell and its database could not be read to look for unmapped live
+   * instances (a dead cell): deleted all the same, as Nova deletes it without looking.
+   */
+  readonly unchecked?: string | undefined;
+}
+
 /**
- * `delete_cell`: exit 1 not found, 2 hosts mapped (without --force), 3 live instances in the cell
- * (even with --force), 4 instance mappings whose instances are all deleted (without --force).
- * Everything is checked before anything is deleted.
+ * `delete_cell`, in nova-manage's order: exit 1 not found, 2 hosts mapped (without --force), 3 live
+ * instances mapped to the cell (even with --force), 4 instance mappings whose instances are all
+ * deleted (without --force). Everything is checked before anything is deleted. A cell with no
+ * instance mappings is deleted even when its database is gone (Nova never opens it then); unlike
+ * Nova, a cell whose database can be read and still holds live instances is refused (3) even when
+ * none of them is mapped: deleting its mapping would strand them.
  */
-export async function deleteCell(api: DatabaseHandle, registry: ConnectionRegistry, uuid: string, force: boolean): Promise<CellMappingRow> {
+export async function deleteCell(api: DatabaseHandle, registry: ConnectionRegistry, uuid: string, force: boolean): Promise<DeletedCell> {
   const store = new MappingStore(api);
   const cell = await store.getCell(uuid);
-  if (!cell) throw fail(`cell with uuid ${uuid} not found`, 1);
+  if (!cell) throw fail(CELL_V2_MESSAGES.notFound(uuid), 1);
   const hosts = await store.hostMappings(cell.id);
-  if (hosts.length > 0 && !force) throw fail(`there are ${hosts.length} hosts mapped to cell ${uuid}: unmap them or use --force`, 2);
+  if (hosts.length > 0 && !force) throw fail(CELL_V2_MESSAGES.hostsMapped(uuid), 2);
   const instanceMappings = await store.instanceMappingsOfCell(cell.id);
-  const live = await new CellRecords(targetCell(registry, cell)).liveInstanceCount();
-  if (live > 0) throw fail(`there are ${live} live instances in cell ${uuid}: it cannot be deleted`, 3);
-  if (instanceMappings.length > 0 && !force) {
-    throw fail(`there are instance mappings to cell ${uuid}, but all its instances have been deleted: use --force to remove them`, 4);
+  const records = new CellRecords(targetCell(registry, cell));
+  let unchecked: string | undefined;
+  if (instanceMappings.length > 0) {
+    if ((await records.liveInstanceCount()) > 0) throw fail(CELL_V2_MESSAGES.instancesMapped(uuid), 3);
+    if (!force) throw fail(CELL_V2_MESSAGES.staleInstanceMappings(uuid), 4);
+  } else {
+    let live = 0;
+    try {
+      live = await records.liveInstanceCount();
+    } catch (error) {
+      unchecked = error instanceof Error ? error.message : String(error);
+    }
+    if (live > 0) throw fail(CELL_V2_MESSAGES.unmappedLiveInstances(uuid, live), 3);
   }
   await store.deleteCellAndItsMappings(cell.id);
-  return cell;
+  return { cell, ...(unchecked !== undefined ? { unchecked } : {}) };
 }
 
 /**
@@ -174,6 +252,8 @@ export async function computeHostsOf(cellDb: DatabaseHandle, cell: CellMappingRo
 export interface DiscoveredHosts {
   /** Compute hosts the cell has. */
   readonly found: readonly string[];
+  /** Hosts that had no mapping when this run looked (nova-manage's "Checking host mapping for …"). */
+  readonly checked: readonly string[];
   /** Hosts this run mapped (a host mapped meanwhile by a concurrent run is not counted, nor an error). */
   readonly mapped: readonly string[];
 }
@@ -200,8 +280,9 @@ export async function discoverHosts(
   let cells = await store.listCells();
   if (options.cellUuid !== undefined) {
     cells = cells.filter((c) => c.uuid === options.cellUuid);
-    if (cells.length === 0) throw fail(`cell with uuid ${options.cellUuid} not found`, 1);
+    if (cells.length === 0) throw fail(CELL_V2_MESSAGES.notFound(options.cellUuid), 1);
   }
+  // cell0 holds no hosts: skipped (discover_hosts --verbose says so).
   cells = cells.filter((c) => c.uuid !== CELL0_UUID);
   return scatterGather(
     cells,
@@ -210,17 +291,18 @@ export async function discoverHosts(
         ? [...new Set((await serviceGroup.store(cell).list({ binary: 'nova-compute' })).flatMap((s) => (s.host ? [s.host] : [])))].sort()
         : await computeHostsOf(targetCell(registry, cell), cell, serviceGroup);
       const already = await store.mappedHosts(found);
+      const checked = found.filter((h) => !already.has(h));
       const mapped: string[] = [];
-      for (const host of found.filter((h) => !already.has(h))) {
+      for (const host of checked) {
         if (await store.mapHost(cell.id, host)) mapped.push(host);
       }
-      return { found, mapped };
+      return { found, checked, mapped };
     },
     { concurrency: options.concurrency },
   );
 }
 
-/** `list_hosts`: every host mapping with its cell, optionally for one cell (exit 1 if it is not found). */
+/** `list_hosts`: every host mapping with its cell, by host, optionally for one cell (exit 1 if it is not found). */
 export async function listHosts(api: DatabaseHandle, cellUuid?: string): Promise<Array<HostMappingRow & { cell: CellMappingRow }>> {
   const store = new MappingStore(api);
   const cells = await store.listCells();
@@ -228,7 +310,7 @@ export async function listHosts(api: DatabaseHandle, cellUuid?: string): Promise
   let cellId: number | undefined;
   if (cellUuid !== undefined) {
     const cell = cells.find((c) => c.uuid === cellUuid);
-    if (!cell) throw fail(`cell with uuid ${cellUuid} not found`, 1);
+    if (!cell) throw fail(CELL_V2_MESSAGES.notFound(cellUuid), 1);
     cellId = cell.id;
   }
   const hosts = await store.hostMappings(cellId);
@@ -238,7 +320,8 @@ export async function listHosts(api: DatabaseHandle, cellUuid?: string): Promise
       const cell = byId.get(h.cellId);
       return cell ? [{ ...h, cell }] : [];
     })
-    .sort((a, b) => byText(a.cell.name ?? '', b.cell.name ?? '') || byText(a.host, b.host));
+    // nova-manage sorts by host alone (`sorted(host_mappings, key=lambda h: h.host)`).
+    .sort((a, b) => byText(a.host, b.host));
 }
 
 /** verify_instance's answer: nova-manage's exit code and sentence. */

@@ -20,6 +20,11 @@ export type CellScope =
       readonly url: DatabaseUrl;
       /** Chosen because no API database is configured (rather than asked for with `--local-cell`). */
       readonly implied: boolean;
+      /**
+       * Chosen because the API database maps no cell at all: nova-manage's `db sync` then warns
+       * "cell0 mapping not found - not syncing cell0." and syncs the local database.
+       */
+      readonly noCellsMapped?: boolean;
     }
   | { readonly kind: 'cells'; readonly api: DatabaseHandle; readonly cells: readonly CellMappingRow[] };
 
@@ -31,8 +36,9 @@ export interface CellScopeRequest {
 
 /**
  * Where a `db` command runs: the local cell database when asked (`--local-cell`) or when no API
- * database is configured and no cell is named; else the mapped cells (all, or those named). No
- * mapped cell at all is invalid input.
+ * database is configured and no cell is named; else the mapped cells (all, or those named). When
+ * the API database maps no cell at all and none is named, the local cell database (as nova-manage,
+ * which then syncs only its `[database] connection`), or invalid input without one.
  */
 export async function cellScope(registry: ConnectionRegistry, databases: Pick<Config, 'apiDb' | 'db'>, request: CellScopeRequest = {}): Promise<CellScope> {
   const names = request.cells ?? [];
@@ -41,7 +47,8 @@ export async function cellScope(registry: ConnectionRegistry, databases: Pick<Co
   }
   const api = await registry.connect(requireApiDb(databases));
   const cells = await selectCells(api, names);
-  if (cells.length === 0) throw new InvalidInputError("no cells are mapped: run 'cellsdb cell_v2 map_cell0' and 'cellsdb cell_v2 create_cell' first, or use --local-cell");
+  if (cells.length === 0 && names.length === 0 && databases.db) return { kind: 'local', url: databases.db, implied: true, noCellsMapped: true };
+  if (cells.length === 0) throw new InvalidInputError("no cells are mapped and no local cell database is configured: run 'cellsdb cell_v2 map_cell0' and 'cellsdb cell_v2 create_cell' first, or give --db");
   return { kind: 'cells', api, cells };
 }
 

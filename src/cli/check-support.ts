@@ -52,7 +52,7 @@ export function countsLine(counts: Readonly<Record<string, number>>): string {
   return parts.length > 0 ? parts.join(', ') : 'nothing checked';
 }
 
-/** Wraps text at word boundaries for a table cell (cli-table3 keeps the newlines). */
+/** Wraps text at word boundaries for a table cell (the table keeps the newlines). */
 export function wrap(text: string, width = 72): string {
   const lines: string[] = [];
   let current = '';

@@ -1,5 +1,6 @@
-import Table from 'cli-table3';
 import { maskUrlsInText } from '../index.js';
+import { escapeControlKeepNewlines, escapeJsonText } from '../text/escape.js';
+import { DEFAULT_TABLE_WIDTH, renderTable, type TableCell, type TableOptions, type TableStyle } from './table.js';
 
 /** Where a command writes: human tables or JSON on stdout, progress and notices on stderr. */
 export interface Output {
@@ -7,7 +8,7 @@ export interface Output {
   /** A JSON document (with `--json`). `reveal` prints URLs unmasked (only `list_cells --verbose`). */
   data(value: unknown, options?: RevealOption): void;
   /** A table for people. */
-  table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number | boolean | null | undefined>>, options?: RevealOption): void;
+  table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<TableCell>>, options?: RevealOption & TableLayout): void;
   /** A line for people on stdout. */
   line(text: string): void;
   /** A notice on stderr (progress, waits); never part of the JSON document. */
@@ -19,33 +20,40 @@ export interface RevealOption {
   readonly reveal?: boolean;
 }
 
+/** How one table is laid out (see `renderTable`): PrettyTable's defaults unless a command says otherwise. */
+export type TableLayout = Pick<TableOptions, 'align' | 'hrules'>;
+
 /** Writers behind an {@link Output}; the CLI passes process streams, tests may pass buffers. */
 export interface Writers {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** The terminal's width, when stdout is one (tables fit it; 80 when unknown). */
+  columns?(): number | undefined;
 }
 
+/** The process's streams; once a reader has closed its end (`| head -1`), what it would get is dropped. */
 export const processWriters: Writers = {
-  stdout: (text) => void process.stdout.write(text),
-  stderr: (text) => void process.stderr.write(text),
+  stdout: (text) => void (process.stdout.destroyed || process.stdout.write(text)),
+  stderr: (text) => void (process.stderr.destroyed || process.stderr.write(text)),
+  columns: () => (process.stdout.isTTY ? process.stdout.columns : undefined),
 };
 
 /** Every byte that leaves goes through the URL masker, as a last safety net for passwords. */
-export function createOutput(json: boolean, writers: Writers = processWriters): Output {
-  const cell = (v: string | number | boolean | null | undefined): string => (v === null || v === undefined ? '' : String(v));
+export function createOutput(json: boolean, writers: Writers = processWriters, tableStyle: TableStyle = 'ascii'): Output {
   return {
     json,
     data: (value, options) => {
-      const text = JSON.stringify(value, null, 2);
+      const text = escapeJsonText(JSON.stringify(value, null, 2));
       writers.stdout(`${options?.reveal ? text : maskUrlsInText(text)}\n`);
     },
     table: (head, rows, options) => {
-      const table = new Table({ head: [...head], style: { head: [], border: [] } });
-      for (const row of rows) table.push(row.map(cell));
-      const text = table.toString();
+      const width = writers.columns?.() || DEFAULT_TABLE_WIDTH;
+      // #14: no control character reaches the terminal (commands escape database values in full).
+      const safe = rows.map((row) => row.map((v) => (typeof v === 'string' ? escapeControlKeepNewlines(v) : v)));
+      const text = renderTable(head, safe, { style: tableStyle, width, align: options?.align, hrules: options?.hrules });
       writers.stdout(`${options?.reveal ? text : maskUrlsInText(text)}\n`);
     },
-    line: (text) => writers.stdout(`${maskUrlsInText(text)}\n`),
-    notice: (text) => writers.stderr(`${maskUrlsInText(text)}\n`),
+    line: (text) => writers.stdout(`${escapeControlKeepNewlines(maskUrlsInText(text))}\n`),
+    notice: (text) => writers.stderr(`${escapeControlKeepNewlines(maskUrlsInText(text))}\n`),
   };
 }

@@ -42,7 +42,7 @@ export class Runtime {
     this.configured = {
       config,
       registry: new ConnectionRegistry({ connectTimeoutMs: config.connectTimeoutMs }),
-      output: createOutput(config.json, this.writers),
+      output: createOutput(config.json, this.writers, config.tableStyle),
     };
   }
 

@@ -21,6 +21,8 @@ export const DEFAULTS = {
   serviceDownTimeSeconds: 60,
   /** `--report-interval`: seconds between service heartbeats (Nova's). */
   reportIntervalSeconds: 10,
+  /** `--table-style`: nova-manage's PrettyTable ASCII. */
+  tableStyle: 'ascii',
   /** `CELLSDB_HOME`: where the embedded server and the demo keep their files. */
   home: '.cellsdb',
   /** `CELLSDB_EMBEDDED_PORT`. */

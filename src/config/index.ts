@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import { type DatabaseUrl, parseDatabaseUrl } from '../url.js';
 import { DEFAULTS, embeddedDataDir } from './defaults.js';
-import { ConfigFileError, type ConfigFileValues, readConfigFiles } from './oslo-ini.js';
+import { ConfigFileError, type ConfigFileValues, type OsloConfigFiles, readConfigFiles } from './oslo-ini.js';
 import { ENVIRONMENT_ONLY, GLOBAL_OPTIONS, type GlobalFlag, type GlobalFlags, type GlobalOption } from './options.js';
 
 export { DEFAULTS, embeddedDataDir } from './defaults.js';
@@ -26,8 +26,16 @@ export interface Config {
   /** The local cell database (`--db`, `[database] connection`). */
   readonly db: DatabaseUrl | undefined;
   readonly sources: Readonly<{ apiDb?: Source; db?: Source }>;
-  /** The config files read, in order (later ones win). */
+  /** The config files read, in order (later ones win): the `--config-file`s, then each `--config-dir`'s `*.conf`. */
   readonly configFiles: readonly string[];
+  /**
+   * `[DEFAULT] transport_url` of the config files, as written (nova-manage's `CONF.transport_url`):
+   * what `create_cell` takes when `--transport-url` is not given. Read when called, as oslo
+   * substitutes a value only when it is read: a bad `$` in it fails only the commands that use it.
+   */
+  readonly transportUrl: () => string | undefined;
+  /** `--table-style`: `ascii` (nova-manage's PrettyTable) or `box`. @default 'ascii' */
+  readonly tableStyle: 'ascii' | 'box';
   /** Work on the embedded server's databases (`--embedded`). @default false */
   readonly embedded: boolean;
   /** `--json`. @default false */
@@ -173,11 +181,12 @@ class Resolver {
   }
 }
 
-function configFilesOf(flags: GlobalFlags, env: Environment): string[] {
-  const given = flags['config-file'];
+/** The values of a repeatable path option (`--config-file`, `--config-dir`): its flags, else its variable. */
+function pathsOf(flag: 'config-file' | 'config-dir', flags: GlobalFlags, env: Environment): string[] {
+  const given = flags[flag];
   const fromFlags = (Array.isArray(given) ? given : [given]).filter((p): p is string => typeof p === 'string' && p.trim() !== '');
   if (fromFlags.length > 0) return fromFlags;
-  const fromEnv = fromEnvironment(env, (OPTIONS.get('config-file') as GlobalOption).env);
+  const fromEnv = fromEnvironment(env, (OPTIONS.get(flag) as GlobalOption).env);
   return fromEnv ? [String(fromEnv.value)] : [];
 }
 
@@ -186,9 +195,9 @@ function configFilesOf(flags: GlobalFlags, env: Environment): string[] {
  * keeps the one-line message operators know (`cannot read config file 'PATH': ENOENT`); a malformed
  * one says `PATH:LINE: what is wrong`, never the line itself.
  */
-function readFiles(paths: readonly string[]): ConfigFileValues {
+function readFiles(paths: readonly string[], dirs: readonly string[]): OsloConfigFiles {
   try {
-    return readConfigFiles(paths);
+    return readConfigFiles(paths, dirs);
   } catch (error) {
     const code = error instanceof ConfigFileError && error.line === undefined ? (error.cause as NodeJS.ErrnoException | undefined)?.code : undefined;
     if (error instanceof ConfigFileError && code) throw new InvalidInputError(`cannot read config file '${error.file}': ${code}`, { cause: error });
@@ -215,13 +224,13 @@ function environmentPort(env: Environment): number {
 export function resolveConfig(input: ConfigInput = {}): Config {
   const flags = input.flags ?? {};
   const env = input.env ?? {};
-  const configFiles = configFilesOf(flags, env);
-  const r = new Resolver(flags, env, readFiles(configFiles));
+  const files = readFiles(pathsOf('config-file', flags, env), pathsOf('config-dir', flags, env));
+  const r = new Resolver(flags, env, files);
 
   const embedded = r.boolean('embedded');
   if (embedded) {
     // yargs refuses these flags together; the same holds when the environment asks for --embedded.
-    const clash = (['api-db', 'db', 'config-file'] as const).find((f) => !isBlank(flags[f]));
+    const clash = (['api-db', 'db', 'config-file', 'config-dir'] as const).find((f) => !isBlank(flags[f]));
     if (clash) throw new InvalidInputError(`${r.find('embedded')?.name ?? '--embedded'} and --${clash} are mutually exclusive`);
   }
   const apiDb = r.url('api-db');
@@ -230,6 +239,10 @@ export function resolveConfig(input: ConfigInput = {}): Config {
   if (driver !== 'database' && driver !== 'redis') {
     throw new InvalidInputError(`unknown ${r.find('servicegroup-driver')?.name ?? '--servicegroup-driver'} '${driver}': use database or redis`);
   }
+  const tableStyle = r.string('table-style') ?? DEFAULTS.tableStyle;
+  if (tableStyle !== 'ascii' && tableStyle !== 'box') {
+    throw new InvalidInputError(`unknown ${r.find('table-style')?.name ?? '--table-style'} '${tableStyle}': use ascii or box`);
+  }
   const home = resolve(env[ENV.home]?.trim() || DEFAULTS.home);
   const embeddedDir = env[ENV.embeddedDir]?.trim();
 
@@ -237,7 +250,9 @@ export function resolveConfig(input: ConfigInput = {}): Config {
     apiDb: apiDb?.url,
     db: db?.url,
     sources: Object.freeze({ ...(apiDb ? { apiDb: apiDb.source } : {}), ...(db ? { db: db.source } : {}) }),
-    configFiles: Object.freeze(configFiles),
+    configFiles: files.files,
+    transportUrl: () => transportUrlOf(files),
+    tableStyle,
     embedded,
     json: r.boolean('json'),
     debug: r.boolean('debug'),
@@ -257,6 +272,12 @@ export function resolveConfig(input: ConfigInput = {}): Config {
     embeddedServer: Object.freeze({ dataDir: embeddedDir ? embeddedDir : embeddedDataDir(home), port: environmentPort(env) }),
     failpoint: env[ENV.failpoint]?.trim() || undefined,
   });
+}
+
+/** `[DEFAULT] transport_url`, as oslo gives it (substituted); '' counts as unset, as in nova-manage. */
+function transportUrlOf(files: ConfigFileValues): string | undefined {
+  const value = files.get('DEFAULT', 'transport_url');
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
 const HOW_TO_CONFIGURE = {

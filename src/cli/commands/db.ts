@@ -21,6 +21,7 @@ import { resolveComputeNodeCommand } from './resolve-compute-node.js';
 import { commandGroup } from './group.js';
 import { onlineDataMigrationsCommand } from './online-data-migrations.js';
 import { lineFor, localTarget, reportEvents, requestedMark, statusOne, syncOne, type SyncArgs, syncOptions, versionNumber, versionOne } from './line-commands.js';
+import { printableRows } from '../../text/escape.js';
 
 interface CellScopeArgs extends GlobalArgs {
   readonly 'local-cell'?: boolean | undefined;
@@ -38,11 +39,13 @@ function scopeOptions<T>(y: Argv<T>): Argv<T & CellScopeArgs> {
  * Where a `db` command runs (see `cellScope`): the local cell database as one target, or the mapped
  * cells with the options of the fan-out.
  */
-async function scope(rt: Runtime, args: CellScopeArgs) {
+async function scope(rt: Runtime, args: CellScopeArgs, verb: 'syncing' | 'reading' = 'reading') {
   const config = await rt.config();
   const where = await cellScope(rt.registry, config, { localCell: args['local-cell'], cells: args.cell });
   if (where.kind === 'local') {
-    if (where.implied) rt.output.notice('no API database configured: working on the local cell database (--db) only');
+    // nova-manage's words (db sync without a cell0 mapping), on stderr: stdout stays the result.
+    if (where.noCellsMapped) rt.output.notice(`WARNING: cell0 mapping not found - not ${verb} cell0.`);
+    else if (where.implied) rt.output.notice('no API database configured: working on the local cell database (--db) only');
     return { kind: 'local' as const, target: await localTarget(rt, 'cell') };
   }
   const options: FanOutOptions = {
@@ -75,11 +78,11 @@ export function printCellSync(rt: Runtime, outcomes: readonly CellOutcome<SyncRe
   }
   rt.output.table(
     ['Cell', 'From', 'To', 'Result', 'Time'],
-    outcomes.map((o) =>
+    printableRows(outcomes.map((o) =>
       o.ok
         ? [cellLabel(o.cell), o.value.from ?? 'empty', o.value.to ?? 'empty', o.value.applied.length ? `${o.value.applied.length} applied` : 'up to date', seconds(o.ms)]
         : [cellLabel(o.cell), '', '', `FAILED: ${o.error.message}`, seconds(o.ms)],
-    ),
+    )),
   );
 }
 
@@ -89,7 +92,7 @@ function syncCommand(rt: Runtime) {
     describe: 'Apply pending cell migrations on cell0, then on every mapped cell concurrently',
     builder: (y: Argv<GlobalArgs>) => scopeOptions(syncOptions(y)),
     run: async (args: SyncArgs & CellScopeArgs) => {
-      const where = await scope(rt, args);
+      const where = await scope(rt, args, 'syncing');
       if (where.kind === 'local') return syncOne(rt, where.target, args);
       if (args['dry-run']) return previewCells(rt, where.cells, where.options, args.version);
       if (requestedMark(args)) {
@@ -122,7 +125,7 @@ function versionCommand(rt: Runtime) {
           })),
         );
       } else {
-        rt.output.table(['Cell', 'Version', 'Head'], outcomes.map((o) => (o.ok ? [cellLabel(o.cell), o.value.current ?? 'none', o.value.head] : [cellLabel(o.cell), `FAILED: ${o.error.message}`, ''])));
+        rt.output.table(['Cell', 'Version', 'Head'], printableRows(outcomes.map((o) => (o.ok ? [cellLabel(o.cell), o.value.current ?? 'none', o.value.head] : [cellLabel(o.cell), `FAILED: ${o.error.message}`, '']))));
       }
       throwIfAnyCellFailed(outcomes);
     },
@@ -143,10 +146,12 @@ function statusCommand(rt: Runtime) {
       } else {
         rt.output.table(
           ['Cell', 'Current', 'Pending', 'Problems'],
-          outcomes.map((o) =>
-            o.ok
-              ? [cellLabel(o.cell), o.value.current ?? 'none', o.value.migrations.filter((m) => m.state === 'pending').map((m) => m.name).join(', '), o.value.problems.map((p) => p.message).join('; ')]
-              : [cellLabel(o.cell), `FAILED: ${o.error.message}`, '', ''],
+          printableRows(
+            outcomes.map((o) =>
+              o.ok
+                ? [cellLabel(o.cell), o.value.current ?? 'none', o.value.migrations.filter((m) => m.state === 'pending').map((m) => m.name).join(', '), o.value.problems.map((p) => p.message).join('; ')]
+                : [cellLabel(o.cell), `FAILED: ${o.error.message}`, '', ''],
+            ),
           ),
         );
       }

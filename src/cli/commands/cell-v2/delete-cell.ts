@@ -8,7 +8,10 @@ interface Args extends GlobalArgs {
   readonly force?: boolean | undefined;
 }
 
-/** `cell_v2 delete_cell`: exit 1 not found, 2 hosts mapped, 3 live instances, 4 stale instance mappings. */
+/**
+ * `cell_v2 delete_cell`: exit 1 not found, 2 hosts mapped, 3 live instances, 4 stale instance
+ * mappings. Prints nothing on success, as nova-manage.
+ */
 export function deleteCellCommand(rt: Runtime) {
   return {
     command: 'delete_cell',
@@ -18,9 +21,10 @@ export function deleteCellCommand(rt: Runtime) {
         .option('cell_uuid', { type: 'string', demandOption: true })
         .option('force', { type: 'boolean', describe: 'Remove host mappings and mappings of deleted instances first' }) as Argv<Args>,
     run: async (args: Args) => {
-      const cell = await deleteCell(await rt.apiDatabase(), rt.registry, args.cell_uuid, args.force === true);
+      const { cell, unchecked } = await deleteCell(await rt.apiDatabase(), rt.registry, args.cell_uuid, args.force === true);
+      // A dead cell: deleted as Nova deletes it, and said on stderr, which success otherwise leaves empty.
+      if (unchecked !== undefined) rt.output.notice(`cell ${cell.uuid}: its database could not be read (${unchecked}); nothing was mapped to it, so its mapping was deleted without looking for instances`);
       if (rt.output.json) rt.output.data({ deleted: cell.uuid });
-      else rt.output.line(`Cell with uuid ${cell.uuid} was deleted successfully.`);
     },
   } satisfies LeafCommand<Args>;
 }

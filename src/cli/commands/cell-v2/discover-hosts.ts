@@ -1,7 +1,8 @@
 import type { Argv } from 'yargs';
-import { cellErrorMessage, cellLabel, CellsdbError, discoverHosts, failedCells } from '../../../index.js';
+import { CELL0_UUID, cellErrorMessage, CellsdbError, discoverHosts, failedCells, listCells } from '../../../index.js';
 import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
+import { escapeControl, quoted } from '../../../text/escape.js';
 
 interface Args extends GlobalArgs {
   readonly cell_uuid?: string | undefined;
@@ -34,10 +35,21 @@ export function discoverHostsCommand(rt: Runtime) {
       if (rt.output.json) {
         rt.output.data(outcomes.map((o) => ({ cell: o.cell.name, uuid: o.cell.uuid, ...(o.ok ? { found: o.value.found, mapped: o.value.mapped } : { error: o.error.message }) })));
       } else if (args.verbose) {
+        // nova-manage's sentences (nova/objects/host_mapping.py), cell by cell once all are done.
+        if (args.cell_uuid === undefined) {
+          const all = await listCells(await rt.apiDatabase());
+          rt.output.line(`Found ${all.length} cell mappings.`);
+          if (all.some((c) => c.uuid === CELL0_UUID)) rt.output.line('Skipping cell0 since it does not contain hosts.');
+        } else if (args.cell_uuid === CELL0_UUID) rt.output.line('Skipping cell0 since it does not contain hosts.');
         for (const o of outcomes) {
+          rt.output.line(o.cell.name ? `Getting computes from cell ${quoted(o.cell.name)}: ${escapeControl(o.cell.uuid)}` : `Getting computes from cell: ${escapeControl(o.cell.uuid)}`);
           if (!o.ok) continue;
-          rt.output.line(`Found ${o.value.found.length} computes in cell: ${o.cell.uuid}`);
-          for (const host of o.value.mapped) rt.output.line(`Checking host mapping for compute host '${host}': mapped to cell ${cellLabel(o.cell)}`);
+          const mapped = new Set(o.value.mapped);
+          for (const host of o.value.checked) {
+            if (!args['by-service']) rt.output.line(`Checking host mapping for compute host ${quoted(host)}`);
+            if (mapped.has(host)) rt.output.line(args['by-service'] ? `Creating host mapping for service ${escapeControl(host)}` : `Creating host mapping for compute host ${quoted(host)}`);
+          }
+          rt.output.line(`Found ${o.value.mapped.length} unmapped computes in cell: ${escapeControl(o.cell.uuid)}`);
         }
       }
       const failed = failedCells(outcomes);

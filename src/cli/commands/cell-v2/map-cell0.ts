@@ -7,7 +7,7 @@ interface Args extends GlobalArgs {
   readonly database_connection?: string | undefined;
 }
 
-/** `cell_v2 map_cell0 [--database_connection URL]`. */
+/** `cell_v2 map_cell0 [--database_connection URL]`: exit 0, silent as nova-manage, or 'Cell0 is already setup'. */
 export function mapCell0Command(rt: Runtime) {
   return {
     command: 'map_cell0',
@@ -17,7 +17,7 @@ export function mapCell0Command(rt: Runtime) {
       const url = args.database_connection ?? defaultCell0Url(requireCellDb(await rt.config())).raw;
       const { created, cell } = await mapCell0(await rt.apiDatabase(), url);
       if (rt.output.json) rt.output.data({ created, uuid: cell.uuid, name: cell.name, database_connection: cell.databaseConnection });
-      else rt.output.line(created ? `Cell0 mapped (${cell.uuid})` : 'Cell0 is already setup');
+      else if (!created) rt.output.line('Cell0 is already setup');
     },
   } satisfies LeafCommand<Args>;
 }

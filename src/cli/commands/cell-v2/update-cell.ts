@@ -13,8 +13,9 @@ interface Args extends GlobalArgs {
 }
 
 /**
- * `cell_v2 update_cell`: exit 1 not found, 3 URL clash, 4 --disable with --enable, 5 disabling cell0.
- * An omitted option leaves the field as it is (Nova copied it from its config file instead).
+ * `cell_v2 update_cell`, in nova-manage's order: exit 1 not found, 3 URL clash, 4 --disable with
+ * --enable, 5 --disable or --enable on cell0, 2 the update failed. Prints nothing on success, as
+ * nova-manage. An omitted option leaves the field as it is (Nova copied it from its config file instead).
  */
 export function updateCellCommand(rt: Runtime) {
   return {
@@ -26,8 +27,8 @@ export function updateCellCommand(rt: Runtime) {
         .option('name', { type: 'string' })
         .option('transport-url', { type: 'string' })
         .option('database_connection', { type: 'string' })
-        .option('disable', { type: 'boolean', describe: 'Disable the cell (not cell0)' })
-        .option('enable', { type: 'boolean', describe: 'Enable the cell' }) as Argv<Args>,
+        .option('disable', { type: 'boolean', describe: 'Disable the cell (not cell0: exit 5)' })
+        .option('enable', { type: 'boolean', describe: 'Enable the cell (not cell0: exit 5)' }) as Argv<Args>,
     run: async (args: Args) => {
       const cell = await updateCell(await rt.apiDatabase(), args.cell_uuid, {
         name: args.name,
@@ -35,9 +36,9 @@ export function updateCellCommand(rt: Runtime) {
         databaseConnection: args.database_connection,
         disable: args.disable,
         enable: args.enable,
+        onNotice: (line) => rt.output.notice(line),
       });
       if (rt.output.json) rt.output.data({ uuid: cell.uuid, name: cell.name, disabled: cell.disabled });
-      else rt.output.line(`Cell ${cell.uuid} updated`);
     },
   } satisfies LeafCommand<Args>;
 }
