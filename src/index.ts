@@ -158,3 +158,4 @@ export { type AllowedHazard, DEFAULT_LINT_POLICY, type LintPolicy } from './sche
 export type { Finding as LintFinding, LintRule } from './schema/lint/types.js';
 export { LINT_RULES } from './schema/lint/rules/index.js';
 export { runUpgradeChecks, type UpgradeCheckOptions, type UpgradeCheckResult, UpgradeExit, type UpgradeResult, upgradeExitCode } from './upgrade/checks.js';
+export { escapeControl, escapeControlKeepNewlines, escapeJsonText, printableRows, quoted } from './text/escape.js';

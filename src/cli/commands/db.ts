@@ -1,18 +1,5 @@
 import type { Argv } from 'yargs';
-import {
-  cellDatabaseUrl,
-  cellLabel,
-  type CellOutcome,
-  cellScope,
-  createFailpoints,
-  type FanOutOptions,
-  InvalidInputError,
-  maskUrl,
-  statusOfCells,
-  type SyncResult,
-  syncCells,
-  throwIfAnyCellFailed,
-} from '../../index.js';
+import { cellDatabaseUrl, cellLabel, cellScope, createFailpoints, InvalidInputError, maskUrl, printableRows, statusOfCells, syncCells, throwIfAnyCellFailed, type CellOutcome, type FanOutOptions, type SyncResult } from '../../index.js';
 import type { LeafCommand } from '../command.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 import { previewCells } from '../sql-preview.js';
@@ -21,7 +8,6 @@ import { resolveComputeNodeCommand } from './resolve-compute-node.js';
 import { commandGroup } from './group.js';
 import { onlineDataMigrationsCommand } from './online-data-migrations.js';
 import { lineFor, localTarget, reportEvents, requestedMark, statusOne, syncOne, type SyncArgs, syncOptions, syncVersion, versionNumber, versionOne } from './line-commands.js';
-import { printableRows } from '../../text/escape.js';
 
 interface CellScopeArgs extends GlobalArgs {
   readonly 'local-cell'?: boolean | undefined;
