@@ -524,8 +524,7 @@ eachDialectLimited(test, "every nova-manage flag in both spellings: --cell_uuid/
     t.is(r.code, 0, `${flag}: ${describeResult(r)}`);
   }
   for (const flag of ['--max-count', '--max_count']) {
-    // No API database: the movers work on the local cell database.
-    const r = await runCli(['--db', db1.raw, 'db', 'online_data_migrations', flag, '5']);
+    const r = await cloud.cli(['db', 'online_data_migrations', '--cell', uuidA, flag, '5']);
     t.is(r.code, 0, `${flag}: ${describeResult(r)}`);
   }
   const conf = join(confDir(t), 'nova.conf');
