@@ -5,11 +5,9 @@
 import { DataTypes } from 'sequelize';
 import type { MigrationContext } from '../src/migrate/types.js';
 
-export async function up({ queryInterface, transaction }: MigrationContext): Promise<void> {
-  await queryInterface.addColumn(
-    'services',
-    'last_seen_up',
-    { type: DataTypes.DATE, allowNull: true },
-    { transaction },
-  );
+/** Looks before it acts: safe to run again after a crash (issue 15). */
+export const resumable = true;
+
+export async function up({ steps }: MigrationContext): Promise<void> {
+  await steps.addColumn('services', 'last_seen_up', { type: DataTypes.DATE, allowNull: true });
 }

@@ -12,6 +12,9 @@ async function count(context: MigrationContext, sql: string): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
+/** Reads only: safe to run again. */
+export const resumable = true;
+
 export async function up(context: MigrationContext): Promise<void> {
   const groups = await count(context, 'SELECT COUNT(*) AS n FROM instance_groups WHERE deleted = 0');
   const nodes = await count(context, 'SELECT COUNT(*) AS n FROM compute_nodes WHERE host IS NULL AND deleted = 0');

@@ -3,8 +3,11 @@
 // soft-deleted source rows). Children first, for their foreign keys.
 import type { MigrationContext } from '../src/migrate/types.js';
 
-export async function up({ queryInterface, transaction }: MigrationContext): Promise<void> {
-  await queryInterface.dropTable('instance_group_member', { transaction });
-  await queryInterface.dropTable('instance_group_policy', { transaction });
-  await queryInterface.dropTable('instance_groups', { transaction });
+/** Each table is dropped only if it is still there: a run killed half way is completed by the next sync. */
+export const resumable = true;
+
+export async function up({ steps }: MigrationContext): Promise<void> {
+  await steps.dropTable('instance_group_member');
+  await steps.dropTable('instance_group_policy');
+  await steps.dropTable('instance_groups');
 }

@@ -21,6 +21,16 @@
  * A kill at any instant leaves either nothing, or an API copy whose source is still live (redone
  * idempotently by the next run), or the finished batch.
  *
+ * Which uuids are the same (#14; docs/uuid-collation.md): a group is the same group only when its
+ * uuid is byte for byte the API copy's. The API table's collation may take two different uuids for
+ * one — MariaDB's default `utf8mb4_general_ci` ignores letter case and trailing spaces, so
+ * `ab-case-uuid` in cell1 and `AB-CASE-UUID` in cell2 cannot both be in `uniq_instance_groups0uuid`.
+ * The insert then skips the second, which is never confirmed (the API holds another spelling), so
+ * it stays live in its cell, untouched, and is reported as blocked — with both spellings — by the
+ * call that reaches the end of the cell: the run exits 3, as the blocker migration would refuse
+ * `db sync` over it. Merging them would join two tenants' groups on a coincidence of spelling.
+ * PostgreSQL compares bytes, so there both are copied as the distinct groups they are.
+ *
  * Locking contract for writers (the InstanceGroup object follows it): to add a member to a group
  * that may still live in a cell, in one READ COMMITTED cell transaction read the group's id by uuid
  * (no lock), then lock it by primary key — `SELECT id FROM instance_groups WHERE id = ? AND
@@ -34,8 +44,10 @@
  */
 import type { Transaction } from 'sequelize';
 import type { DatabaseHandle } from '../src/db/registry.js';
+import { translateOnDatabase } from '../src/db/translate-error.js';
 import { batchTransaction, hasColumn, select, selectBound, writeBound } from '../src/movers/sql.js';
-import type { Mover, MoverBatch, MoverContext } from '../src/movers/types.js';
+import type { BlockedRow, Mover, MoverBatch, MoverContext } from '../src/movers/types.js';
+import { quoted } from '../src/text/escape.js';
 
 interface GroupRow {
   id: number;
@@ -120,6 +132,64 @@ async function copyToApi(api: DatabaseHandle, ctx: MoverContext, groups: GroupRo
   });
 }
 
+// --- uuid collisions under the API's collation (#14, owned by helper "data"; see the header) ---
+
+/** At most this many blocked groups are listed per cell (as the compute-node mover lists nodes). */
+const LIMIT_BLOCKED_LISTED = 100;
+/** Live cell groups compared with the API database per query. */
+const COLLISION_PAGE = 500;
+
+/**
+ * Of `uuids` (cell spellings), those the API database holds under another spelling that its
+ * collation takes for the same: cell uuid → the API's. The literals are joined to the API table
+ * by `=`, which compares under the column's collation (a literal's collation yields to a column's
+ * on MariaDB), so this finds exactly the rows the unique key refuses; on PostgreSQL it finds none.
+ */
+async function apiSpellings(api: DatabaseHandle, uuids: readonly string[]): Promise<Map<string, string>> {
+  if (uuids.length === 0) return new Map();
+  const literals = uuids.map((_, i) => `SELECT :u${i} AS v`).join(' UNION ALL ');
+  const rows = await select<{ api_uuid: string; cell_uuid: string }>(
+    api,
+    `SELECT a.uuid AS api_uuid, c.v AS cell_uuid FROM instance_groups a JOIN (${literals}) c ON a.uuid = c.v`,
+    Object.fromEntries(uuids.map((u, i) => [`u${i}`, u])),
+  );
+  return new Map(rows.filter((r) => r.api_uuid !== r.cell_uuid).map((r) => [r.cell_uuid, r.api_uuid]));
+}
+
+/**
+ * Live groups of the cell whose uuid collides with another spelling in the API database: every one
+ * when `limit` is undefined (for counting), else at most `limit`. A keyset walk over the live groups,
+ * one API query per page; no lock is taken.
+ */
+async function collidingGroups(ctx: MoverContext, limit?: number): Promise<Array<{ id: number; uuid: string; apiUuid: string }>> {
+  const found: Array<{ id: number; uuid: string; apiUuid: string }> = [];
+  for (let after = 0; ; ) {
+    const page = await select<{ id: number; uuid: string }>(ctx.cellDb, 'SELECT id, uuid FROM instance_groups WHERE deleted = 0 AND id > :after ORDER BY id LIMIT :n', {
+      after,
+      n: COLLISION_PAGE,
+    });
+    const spellings = await apiSpellings(ctx.apiDb, page.map((g) => g.uuid));
+    for (const g of page) {
+      const apiUuid = spellings.get(g.uuid);
+      if (apiUuid !== undefined) found.push({ id: Number(g.id), uuid: g.uuid, apiUuid });
+      if (limit !== undefined && found.length >= limit) return found;
+    }
+    if (page.length < COLLISION_PAGE) return found;
+    after = Number(page.at(-1)?.id);
+  }
+}
+
+/** The blocked groups of a cell, with the reason and the way out. */
+async function blockedGroups(ctx: MoverContext): Promise<BlockedRow[]> {
+  return (await collidingGroups(ctx, LIMIT_BLOCKED_LISTED)).map((g) => ({
+    id: g.id,
+    reason:
+      `instance group ${quoted(g.uuid)}: the API database holds group ${quoted(g.apiUuid)}, which its collation takes for the same uuid ` +
+      `(letter case or trailing spaces differ), so it cannot be copied; give this cell group a new uuid, or soft-delete it if it is a stale copy`,
+  }));
+}
+// --- end of uuid collisions ---
+
 /** `migrate_instance_groups_to_api_db`. */
 export const copyInstanceGroupsToApi: Mover = {
   name: 'migrate_instance_groups_to_api_db',
@@ -133,7 +203,7 @@ export const copyInstanceGroupsToApi: Mover = {
   async migrate(ctx, count, after): Promise<MoverBatch> {
     const cell = ctx.cellDb;
     const ts = (column: string) => `${cell.dialect.timestampText(column)} AS ${column}`;
-    return batchTransaction(cell, ctx.timeouts, async (t) => {
+    const batch = await batchTransaction(cell, ctx.timeouts, async (t): Promise<MoverBatch | undefined> => {
       const lockGroups = (skipLocked: boolean) =>
         select<GroupRow>(
           cell,
@@ -148,7 +218,8 @@ export const copyInstanceGroupsToApi: Mover = {
       // reporting "nothing to do" — that made a run exit 0 with live groups left behind. Rows the
       // holder soft-deleted no longer match once it commits.
       if (groups.length === 0) groups = await lockGroups(false);
-      if (groups.length === 0) return { found: 0, done: 0, blocked: [], lastKey: after };
+      // The end of the cell: report the groups only an operator can unblock (uuid collisions, #14).
+      if (groups.length === 0) return undefined;
       const ids = groups.map((g) => Number(g.id));
       ctx.failpoint('instance-groups:locked');
       const ofGroups = cell.dialect.inBound('group_id', 'integer', ids, 1);
@@ -164,7 +235,10 @@ export const copyInstanceGroupsToApi: Mover = {
         ofGroups.bind,
         t,
       );
-      const present = await copyToApi(ctx.apiDb, ctx, groups, policies, members);
+      // Issue 15 (adopt): a failure of the API transaction names the API database, not this cell's.
+      const present = await copyToApi(ctx.apiDb, ctx, groups, policies, members).catch((error: unknown) => {
+        throw translateOnDatabase(error, 'the API database', ctx.apiDb.url.masked);
+      });
       ctx.failpoint('instance-groups:api-committed');
       const complete = new Set(groups.filter((g) => present.has(g.uuid)).map((g) => Number(g.id)));
       // UTC, as every timestamp here (PostgreSQL sessions run at +00:00; MariaDB DATETIME holds UTC).
@@ -179,12 +253,18 @@ export const copyInstanceGroupsToApi: Mover = {
       await softDelete('instance_group_member', members.filter((m) => complete.has(Number(m.group_id))).map((m) => Number(m.id)));
       await softDelete('instance_groups', [...complete]);
       ctx.failpoint('instance-groups:soft-deleted');
-      return { found: groups.length, done: complete.size, blocked: [], lastKey: Math.max(...ids) };
+      // #14: a group the API holds under another spelling is not counted here but listed as blocked
+      // at the end of the cell; `more` goes on past a batch of only such groups.
+      return { found: complete.size, done: complete.size, blocked: [], lastKey: Math.max(...ids), more: true };
     });
+    if (batch) return batch;
+    const blocked = await blockedGroups(ctx);
+    return { found: blocked.length, done: 0, blocked, lastKey: after, more: false };
   },
 
   async estimate(ctx) {
     const rows = await select<{ n: number | string }>(ctx.cellDb, 'SELECT COUNT(*) AS n FROM instance_groups WHERE deleted = 0');
-    return { remaining: Number(rows[0]?.n ?? 0), blocked: 0 };
+    const remaining = Number(rows[0]?.n ?? 0);
+    return { remaining, blocked: remaining === 0 ? 0 : (await collidingGroups(ctx)).length };
   },
 };

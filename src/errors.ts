@@ -14,6 +14,7 @@
  * | `DirtyLedgerError`        | 1    | a migration started and never finished                            |
  * | `MigrationFailedError`    | 1    | a migration failed while running                                  |
  * | `MigrationBlockedError`   | 1    | a blocker migration found rows the movers have not moved yet      |
+ * | `ForeignDatabaseError`    | 1    | a database holds tables but no cellsdb ledger: not built by us    |
  * | `ServiceNotFoundError`    | 1    | no such service in the cells searched                             |
  * | `GroupStillInCellError`   | 1    | an instance group created again while still in a cell             |
  * | `ObjectError`             | 1    | a versioned object's field, primitive or version that does not fit |
@@ -91,6 +92,12 @@ export class MigrationFailedError extends CellsdbError {
  * A blocker checks before it changes anything, so the migrator clears its started-marker.
  */
 export class MigrationBlockedError extends CellsdbError {}
+
+/**
+ * A database that holds tables but not the line's ledger: cellsdb did not build it, so nothing is
+ * written to it (not even the ledger) until `baseline` adopts it.
+ */
+export class ForeignDatabaseError extends CellsdbError {}
 
 /** No live service with that host and binary in the cells searched. */
 export class ServiceNotFoundError extends CellsdbError {

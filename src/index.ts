@@ -37,6 +37,7 @@ export {
   LedgerIntegrityError,
   LockTimeoutError,
   MigrationBlockedError,
+  ForeignDatabaseError,
   MigrationFailedError,
   ObjectError,
   ServiceNotFoundError,
@@ -59,6 +60,8 @@ export { ConnectionRegistry, type DatabaseHandle } from './db/registry.js';
 export { type EmbeddedOptions, type EmbeddedServer, startEmbeddedPostgres } from './db/embedded.js';
 export { LINES, type MigrationFile, type MigrationLine, lineFromDirectory, listMigrationFiles } from './migrate/lines.js';
 export type { LineTarget, MigratorEvent } from './migrate/target.js';
+export { BASELINE_MISMATCH_EXIT, BaselineMismatchError, type BaselineOptions, type BaselineResult, baselineLine } from './migrate/baseline.js';
+export { baselineCommand, foreignTablesWithoutLedger, requireOwnDatabase, tablesOf } from './migrate/foreign.js';
 export {
   type LedgerProblem,
   type LineStatus,

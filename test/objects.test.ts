@@ -31,7 +31,7 @@ const PINNED_FINGERPRINTS: Readonly<Record<string, string>> = {
   InstanceMapping: '1.0-f25473e078274ec3',
   Service: '1.1-337564d5eb15c8d7',
   ComputeNode: '1.2-040ea78d15c804af',
-  InstanceGroup: '1.0-52a47bcaae8f5aeb',
+  InstanceGroup: '1.1-dc1fa5b03f1ceab7',
 };
 
 const CLASSES = OBJECT_CLASSES as unknown as readonly ObjectClass[];
@@ -56,6 +56,8 @@ function sample(field: string, spec: FieldSpec, i: number): unknown {
       return new Date(WHEN.getTime() + i * 1000);
     case 'string-list':
       return [`${field}-a`, `${field}-b`];
+    case 'nullable-string-list':
+      return [`${field}-a`, null, `${field}-b`];
   }
 }
 
@@ -315,8 +317,8 @@ test('set() checks the kind and nullability of each field and names the field in
   t.throws(() => service.set('last_seen_up', 1234 as never), { instanceOf: ObjectError, message: /must be datetime/ });
 
   const group = new InstanceGroup();
-  t.throws(() => group.set('members', ['a', 2] as never), { instanceOf: ObjectError, message: /InstanceGroup\.members must be string-list/ });
-  t.throws(() => group.set('policies', 'affinity' as never), { instanceOf: ObjectError, message: /must be string-list/ });
+  t.throws(() => group.set('members', ['a', 2] as never), { instanceOf: ObjectError, message: /InstanceGroup\.members must be nullable-string-list/ });
+  t.throws(() => group.set('policies', 'affinity' as never), { instanceOf: ObjectError, message: /must be nullable-string-list/ });
   t.throws(() => group.set('uuid', null as never), { instanceOf: ObjectError, message: /InstanceGroup\.uuid cannot be null/ });
 
   // Accepted values: nullable null, and what the drivers hand back (0/1 booleans, numeric strings).
@@ -332,4 +334,21 @@ test('set() checks the kind and nullability of each field and names the field in
   group.set('members', members);
   members.push('m2');
   t.deepEqual(group.get('members'), ['m1']);
+});
+
+test('InstanceGroup 1.1 holds null members and policies (nullable columns); its 1.0 form leaves them out, and 1.0 primitives still load', (t) => {
+  const group = new InstanceGroup().update({ id: 7, uuid: 'g-7', user_id: null, project_id: 'p', name: null, policies: [null, 'affinity'], members: ['m1', null] });
+  t.deepEqual(group.get('members'), ['m1', null]);
+  t.deepEqual(group.get('policies'), [null, 'affinity']);
+  const current = group.toPrimitive();
+  t.is(current.version, '1.1');
+  t.deepEqual(current.data['members'], ['m1', null]);
+  const old = group.toPrimitive('1.0');
+  t.is(old.version, '1.0');
+  t.deepEqual(old.data['members'], ['m1']);
+  t.deepEqual(old.data['policies'], ['affinity']);
+  t.deepEqual(group.get('members'), ['m1', null], 'backporting does not change the object');
+  const back = InstanceGroup.fromPrimitive(old);
+  t.deepEqual(back.get('members'), ['m1']);
+  t.deepEqual(InstanceGroup.fromPrimitive(current).get('members'), ['m1', null]);
 });

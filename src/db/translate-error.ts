@@ -33,8 +33,26 @@ function* errorChain(error: unknown): Generator<unknown> {
   }
 }
 
-function messageOf(error: DriverErrorish): string {
-  return maskUrlsInText(typeof error.message === 'string' ? error.message : String(error));
+/**
+ * The message of the driver's error, else the nearest non-empty one up the chain (Sequelize's
+ * UnknownConstraintError on MariaDB carries an `original` with an empty message), else the error's
+ * name and code: never an empty reason (issue 15).
+ */
+function messageOf(error: DriverErrorish, outer?: unknown): string {
+  const own = (e: unknown): string => {
+    if (!e || typeof e !== 'object') return typeof e === 'string' ? e : '';
+    const x = e as DriverErrorish & { sqlMessage?: unknown };
+    if (typeof x.message === 'string' && x.message.trim() !== '') return x.message;
+    return typeof x.sqlMessage === 'string' ? x.sqlMessage : '';
+  };
+  let text = own(error);
+  if (text === '' && outer !== undefined) for (const e of errorChain(outer)) if ((text = own(e)) !== '') break;
+  if (text === '') {
+    const named = (outer ?? error) as { name?: unknown };
+    const code = error.code ?? error.errno;
+    text = `${typeof named.name === 'string' ? named.name : 'error'}${code !== undefined ? ` (code ${String(code)})` : ''} without a message`;
+  }
+  return maskUrlsInText(text);
 }
 
 /**
@@ -47,7 +65,7 @@ export function translateDriverError(error: unknown, target: string): CellsdbErr
   const e = driverError(error);
   const code = typeof e.code === 'string' ? e.code : undefined;
   const errno = typeof e.errno === 'number' ? e.errno : undefined;
-  const message = messageOf(e);
+  const message = messageOf(e, error);
   const name = (error as { name?: string } | null)?.name ?? '';
 
   if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || errno === 2003 || errno === 2005) {
@@ -83,8 +101,24 @@ export function translateDriverError(error: unknown, target: string): CellsdbErr
  * serialisation failure (PostgreSQL 55P03, 40P01, 40001; MariaDB 1205, 1213).
  */
 export function isRetryableConflict(error: unknown): boolean {
-  const e = driverError(error);
-  return e.code === '55P03' || e.code === '40P01' || e.code === '40001' || e.errno === 1205 || e.errno === 1213 || error instanceof DatabaseTimeoutError;
+  // The whole chain: an error translated where it happened (on the API database, say) keeps the
+  // driver's error as its cause.
+  for (const x of errorChain(error)) {
+    const e = driverError(x);
+    if (e.code === '55P03' || e.code === '40P01' || e.code === '40001' || e.errno === 1205 || e.errno === 1213 || x instanceof DatabaseTimeoutError) return true;
+  }
+  return false;
+}
+
+/**
+ * An error of a statement sent to another database than the one a caller reports on (the API
+ * database during a cell's mover batch): translated here with that database's masked URL and named,
+ * so that the message does not blame the caller's database (issue 15). The class is kept.
+ */
+export function translateOnDatabase(error: unknown, what: string, maskedUrl: string): CellsdbError {
+  const translated = translateDriverError(error, maskedUrl);
+  const message = `on ${what}: ${translated.message}${translated.message.includes(maskedUrl) ? '' : ` (${maskedUrl})`}`;
+  return translated instanceof DatabaseTimeoutError ? new DatabaseTimeoutError(message, { cause: translated }) : new CellsdbError(message, { cause: translated });
 }
 
 /** Whether an error says a table does not exist (PostgreSQL 42P01, MariaDB 1146): e.g. a cell past a contract step. */
@@ -99,7 +133,7 @@ export function isMissingTable(error: unknown): boolean {
 export function driverMessage(error: unknown): string {
   let innermost: unknown = error;
   for (const e of errorChain(error)) innermost = e;
-  return maskUrlsInText(innermost instanceof Error ? innermost.message : String(innermost));
+  return messageOf(innermost as DriverErrorish, error);
 }
 
 /**

@@ -7,7 +7,9 @@
 //   a started-marker is written first, so that a crash leaves it for the next run to refuse.
 // A failure becomes our error here, naming the line, the database and the migration, with the cause.
 import { pathToFileURL } from 'node:url';
+import type { Transaction } from 'sequelize';
 import type { RunnableMigration } from 'umzug';
+import { NO_FAILPOINTS } from '../movers/failpoints.js';
 import type { DatabaseHandle } from '../db/registry.js';
 import { translateDriverError } from '../db/translate-error.js';
 import { CellsdbError, LockTimeoutError, MigrationBlockedError, MigrationFailedError } from '../errors.js';
@@ -16,6 +18,7 @@ import type { SyncRunContext } from './ledger-storage.js';
 import type { MigrationFile } from './lines.js';
 import type { HeldLock } from './lock.js';
 import type { LineTarget } from './target.js';
+import { SchemaSteps } from './schema-steps.js';
 import type { MigrationContext, MigrationModule } from './types.js';
 
 /** What every migration of one sync runs with. */
@@ -51,7 +54,15 @@ export function migrationFailure(deps: Pick<StepDeps, 'target' | 'handle'>, migr
   );
 }
 
-async function runInTransaction(deps: StepDeps, file: MigrationFile, mod: MigrationModule, base: Omit<MigrationContext, 'transaction'>, run: SyncRunContext): Promise<void> {
+type BaseContext = Omit<MigrationContext, 'transaction' | 'steps'>;
+
+/** The context a migration's `up` gets, in `transaction` (if any). */
+function contextFor(deps: StepDeps, base: BaseContext, transaction: Transaction | undefined): MigrationContext {
+  const steps = new SchemaSteps({ ...base, dialect: deps.handle.dialect, transaction, failpoint: deps.target.failpoint ?? NO_FAILPOINTS });
+  return { ...base, transaction, steps };
+}
+
+async function runInTransaction(deps: StepDeps, file: MigrationFile, mod: MigrationModule, base: BaseContext, run: SyncRunContext): Promise<void> {
   const { handle, target } = deps;
   const transaction = await handle.sequelize.transaction();
   try {
@@ -59,7 +70,7 @@ async function runInTransaction(deps: StepDeps, file: MigrationFile, mod: Migrat
       lockWaitMs: target.config.ddlLockTimeoutMs,
       statementTimeoutMs: target.config.statementTimeoutMs,
     });
-    await deps.around(file.name, () => mod.up({ ...base, transaction }));
+    await deps.around(file.name, () => mod.up(contextFor(deps, base, transaction)));
   } catch (error) {
     await transaction.rollback().catch(() => undefined);
     throw error;
@@ -67,10 +78,13 @@ async function runInTransaction(deps: StepDeps, file: MigrationFile, mod: Migrat
   run.openTransactions.set(file.name, transaction);
 }
 
-async function runBehindMarker(deps: StepDeps, file: MigrationFile, mod: MigrationModule, base: Omit<MigrationContext, 'transaction'>): Promise<void> {
-  await deps.ledger.recordStarted(file.name, file.checksum);
+async function runBehindMarker(deps: StepDeps, file: MigrationFile, mod: MigrationModule, base: BaseContext): Promise<void> {
+  // A resumable migration's marker says so: a crash leaves it for the next sync to complete rather
+  // than a dirty migration for an operator (issue 15).
+  await deps.ledger.recordStarted(file.name, file.checksum, mod.resumable === true);
+  (deps.target.failpoint ?? NO_FAILPOINTS)('migrate:started');
   try {
-    await deps.around(file.name, () => mod.up({ ...base, transaction: undefined }));
+    await deps.around(file.name, () => mod.up(contextFor(deps, base, undefined)));
   } catch (error) {
     // A blocker refuses before it changes anything: nothing is half done, so no dirty marker.
     if (error instanceof MigrationBlockedError) await deps.ledger.remove(file.name);
@@ -81,7 +95,7 @@ async function runBehindMarker(deps: StepDeps, file: MigrationFile, mod: Migrati
 /** The Umzug migration that runs `file` as above; its ledger row is `LedgerStorage`'s. */
 export function migrationStep(file: MigrationFile, deps: StepDeps): RunnableMigration<SyncRunContext> {
   const { target, handle } = deps;
-  const base: Omit<MigrationContext, 'transaction'> = {
+  const base: BaseContext = {
     sequelize: handle.sequelize,
     queryInterface: handle.sequelize.getQueryInterface(),
     dialect: handle.dialect,

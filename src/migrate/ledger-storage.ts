@@ -28,7 +28,8 @@ export class LedgerStorage implements UmzugStorage<SyncRunContext> {
   ) {}
 
   async executed(): Promise<string[]> {
-    return (await this.ledger.rows()).map((r) => r.name);
+    // A resumable migration's started-marker is not executed: the plan runs it again (issue 15).
+    return (await this.ledger.rows()).filter((r) => !(r.state === 'started' && r.resumable)).map((r) => r.name);
   }
 
   async logMigration({ name, context }: MigrationParams<SyncRunContext>): Promise<void> {

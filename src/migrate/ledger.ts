@@ -6,9 +6,13 @@ export interface LedgerRow {
   readonly name: string;
   readonly checksum: string;
   readonly state: 'started' | 'applied';
+  /** A started resumable migration (every step looks first): the next sync completes it. */
+  readonly resumable: boolean;
   readonly startedAt: Date | null;
   readonly appliedAt: Date | null;
   readonly appliedBy: string | null;
+  /** Recorded by `baseline` (an adopted database), not by running the migration. */
+  readonly baselined: boolean;
 }
 
 const whoAmI = (): string => `${hostname()} pid ${process.pid}`;
@@ -62,18 +66,31 @@ export class Ledger {
     return rows.map((r) => ({
       name: r.name,
       checksum: r.checksum,
-      state: r.state === 'started' ? 'started' : 'applied',
+      state: r.state === 'started' || r.state === 'resumable' ? 'started' : 'applied',
+      resumable: r.state === 'resumable',
       startedAt: date(r.started_at),
       appliedAt: date(r.applied_at),
       appliedBy: r.applied_by,
+      baselined: r.state === 'baselined',
     }));
   }
 
-  /** Writes the started-marker before a non-transactional migration runs. */
-  async recordStarted(name: string, checksum: string): Promise<void> {
+  /**
+   * Writes the started-marker before a non-transactional migration runs. A resumable migration's
+   * marker (state `resumable`) may already be there, left by a run that died: it is taken over.
+   */
+  async recordStarted(name: string, checksum: string, resumable = false): Promise<void> {
+    const replacements = { name, checksum, now: new Date(), by: whoAmI(), state: resumable ? 'resumable' : 'started' };
+    if (resumable) {
+      const [, updated] = await this.sequelize.query(
+        `UPDATE ${this.table} SET started_at = :now, applied_by = :by WHERE name = :name AND state = 'resumable' AND checksum = :checksum`,
+        { replacements, type: QueryTypes.UPDATE },
+      );
+      if (Number(updated) > 0) return;
+    }
     await this.sequelize.query(
-      `INSERT INTO ${this.table} (name, checksum, state, started_at, applied_by) VALUES (:name, :checksum, 'started', :now, :by)`,
-      { replacements: { name, checksum, now: new Date(), by: whoAmI() } },
+      `INSERT INTO ${this.table} (name, checksum, state, started_at, applied_by) VALUES (:name, :checksum, :state, :now, :by)`,
+      { replacements },
     );
   }
 
@@ -89,6 +106,20 @@ export class Ledger {
       `INSERT INTO ${this.table} (name, checksum, state, started_at, applied_at, applied_by) VALUES (:name, :checksum, 'applied', :now, :now, :by)`,
       { replacements: { name, checksum, now, by: whoAmI() }, transaction },
     );
+  }
+
+  /**
+   * Records migrations as applied by `baseline` (state `baselined`, read as applied), all in
+   * `transaction`: an adopted database's schema already holds what they would have built.
+   */
+  async recordBaselined(files: readonly { readonly name: string; readonly checksum: string }[], transaction: Transaction): Promise<void> {
+    const now = new Date();
+    for (const f of files) {
+      await this.sequelize.query(
+        `INSERT INTO ${this.table} (name, checksum, state, started_at, applied_at, applied_by) VALUES (:name, :checksum, 'baselined', :now, :now, :by)`,
+        { replacements: { name: f.name, checksum: f.checksum, now, by: `baseline: ${whoAmI()}` }, transaction },
+      );
+    }
   }
 
   /** Removes a row (`--mark-pending`). Returns whether there was one. */

@@ -21,6 +21,7 @@ import { translateDriverError } from '../db/translate-error.js';
 import { InvalidInputError } from '../errors.js';
 import { migrationFailure, migrationStep } from './apply.js';
 import { captureStatements, type StatementListener } from './capture.js';
+import { foreignDatabaseError, foreignTablesWithoutLedger } from './foreign.js';
 import { Ledger } from './ledger.js';
 import { LedgerStorage, type SyncRunContext } from './ledger-storage.js';
 import { listMigrationFiles, resolveVersion } from './lines.js';
@@ -70,6 +71,8 @@ export async function syncLine(target: LineTarget, version?: string, options: Sy
       const refused = planRefusal(plan, 'nothing was run');
       if (refused) throw refused;
       if (plan.pending.length === 0) return { from: plan.current, to: plan.current, applied: [] };
+      const foreign = await handle.run((s) => foreignTablesWithoutLedger(s, target.line));
+      if (foreign.length > 0) throw foreignDatabaseError(target, foreign, 'Nothing was written');
       await handle.run(() => ledger.ensure());
 
       // Loaded only when there is something to apply (status and version never need it).
@@ -118,6 +121,8 @@ export async function markMigration(target: LineTarget, migration: string, state
     const ledger = new Ledger(handle.sequelize, target.line.ledgerTable);
     if (state === 'applied') {
       const file = resolveVersion(target.line, files, migration);
+      const foreign = await handle.run((s) => foreignTablesWithoutLedger(s, target.line));
+      if (foreign.length > 0) throw foreignDatabaseError(target, foreign, `Nothing was written: marking one migration applied does not adopt a database`);
       await handle.run(async () => {
         await ledger.ensure();
         await ledger.recordApplied(file.name, file.checksum);

@@ -5,6 +5,7 @@
 // ledger's integrity (dirty, missing, changed, out-of-order), the current version, the target
 // version, the pending list up to it, and what a sync must refuse.
 import { DirtyLedgerError, InvalidInputError, LedgerIntegrityError, type CellsdbError } from '../errors.js';
+import { foreignTablesWithoutLedger } from './foreign.js';
 import { Ledger, type LedgerRow } from './ledger.js';
 import { listMigrationFiles, type MigrationFile, type MigrationLine, resolveVersion } from './lines.js';
 import type { LineTarget } from './target.js';
@@ -54,6 +55,11 @@ export interface SyncPlan extends PlanAim {
   /** What a sync to the target applies, in order. */
   readonly pending: readonly MigrationFile[];
   readonly problems: readonly LedgerProblem[];
+  /**
+   * Set by {@link readPlan} when the database has no ledger of this line but holds other tables:
+   * they are someone else's, and no sync will run there until `baseline` adopts the database.
+   */
+  readonly foreignTables?: readonly string[];
 }
 
 /**
@@ -66,6 +72,9 @@ export function planAim(line: MigrationLine, version?: string): PlanAim {
 }
 
 /** Compares the ledger with the files: dirty, missing, changed and out-of-order migrations. */
+/** Whether a started row is a resumable migration, unchanged since, that the next sync completes. */
+const resumes = (row: LedgerRow, file: MigrationFile | undefined): boolean => row.state === 'started' && row.resumable && file !== undefined && file.checksum === row.checksum;
+
 export function ledgerProblems(line: MigrationLine, files: readonly MigrationFile[], rows: readonly LedgerRow[], label: string): LedgerProblem[] {
   const problems: LedgerProblem[] = [];
   const byName = new Map(files.map((f) => [f.name, f]));
@@ -73,6 +82,8 @@ export function ledgerProblems(line: MigrationLine, files: readonly MigrationFil
   const flag = line.id === 'api' ? 'api_db sync' : 'db sync';
   for (const row of rows) {
     const file = byName.get(row.name);
+    // A resumable migration that died half way is completed by the next sync (issue 15).
+    if (resumes(row, file)) continue;
     if (row.state === 'started') {
       problems.push({
         kind: 'dirty',
@@ -125,7 +136,8 @@ export function decidePlan(aim: PlanAim, rows: readonly LedgerRow[], label: stri
   const { line, files, target } = aim;
   const current = currentVersion(files, rows);
   // Any row counts as not pending: a started one is a problem that refuses the sync anyway.
-  const recorded = new Set(rows.map((r) => r.name));
+  const byName = new Map(files.map((f) => [f.name, f]));
+  const recorded = new Set(rows.filter((r) => !resumes(r, byName.get(r.name))).map((r) => r.name));
   const pending = target === undefined ? [] : files.filter((f) => !recorded.has(f.name) && f.number <= target.number);
   const position = target === undefined ? 'at' : current === null || current < target.name ? 'behind' : current === target.name ? 'at' : 'past';
   return { ...aim, label, rows, current, head: files.at(-1)?.name ?? null, position, pending, problems: ledgerProblems(line, files, rows, label) };
@@ -156,7 +168,10 @@ export function planRefusal(plan: SyncPlan, outcome: string): CellsdbError | und
 export async function readPlan(target: LineTarget, aim: PlanAim = planAim(target.line)): Promise<SyncPlan> {
   const handle = await target.registry.connect(target.url);
   const rows = await handle.run(() => new Ledger(handle.sequelize, target.line.ledgerTable).rows());
-  return decidePlan(aim, rows, target.label);
+  const plan = decidePlan(aim, rows, target.label);
+  if (rows.length > 0) return plan;
+  const foreign = await handle.run((s) => foreignTablesWithoutLedger(s, target.line));
+  return foreign.length > 0 ? { ...plan, foreignTables: foreign } : plan;
 }
 
 /** The plan as `status` shows it: every migration's state, files first, then rows without a file. */

@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.js';
 import type { ConnectionRegistry } from '../db/registry.js';
+import type { Failpoint } from '../movers/failpoints.js';
 import type { DatabaseUrl } from '../url.js';
 import type { MigrationLine } from './lines.js';
 
@@ -18,4 +19,6 @@ export interface LineTarget {
   readonly label: string;
   readonly config: Pick<Config, 'migrationLockWaitMs' | 'ddlLockTimeoutMs' | 'statementTimeoutMs'>;
   readonly onEvent?: (event: MigratorEvent) => void;
+  /** Crash-test failpoints (`migrate:started`, `migrate:step`). @default NO_FAILPOINTS */
+  readonly failpoint?: Failpoint;
 }

@@ -1,5 +1,6 @@
 import type { QueryInterface, Sequelize, Transaction } from 'sequelize';
 import type { DialectInfo, DialectSql } from '../db/dialect.js';
+import type { SchemaSteps } from './schema-steps.js';
 
 /** Which migration line: the API database's or every cell database's. */
 export type LineId = 'api' | 'cell';
@@ -18,6 +19,8 @@ export interface MigrationContext {
   readonly dialect: DialectInfo & DialectSql;
   /** A label for messages: 'API database' or the cell's name. */
   readonly databaseLabel: string;
+  /** Steps that look before they act (find objects by shape; safe to repeat): see schema-steps.ts. */
+  readonly steps: SchemaSteps;
 }
 
 /** The shape of a migration module in `migrations-api/` or `migrations-cell/`. */
@@ -29,4 +32,11 @@ export interface MigrationModule {
    * @default true
    */
   readonly transactional?: boolean;
+  /**
+   * Set to `true` when every step of `up` looks before it acts (`context.steps`), so that a run
+   * killed half way is completed by running sync again: its started-marker is then not a dirty
+   * migration but one to resume (issue 15).
+   * @default false
+   */
+  readonly resumable?: boolean;
 }

@@ -15,7 +15,11 @@ export type FailpointName =
   /** The compute-node UPDATE run, not committed. */
   | 'compute-nodes:updated'
   /** A batch committed (the runner's own point). */
-  | 'runner:batch-done';
+  | 'runner:batch-done'
+  /** A migration's schema step changed something (src/migrate/schema-steps.ts; adopt, issue 15). */
+  | 'migrate:step'
+  /** A migration's started-marker written, nothing of it run yet (src/migrate/apply.ts). */
+  | 'migrate:started';
 
 /** Called as the code passes a named point. */
 export type Failpoint = (name: FailpointName) => void;

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { ObjectError } from '../errors.js';
 
-/** The kinds of field an object can have. */
-export type FieldKind = 'integer' | 'string' | 'boolean' | 'datetime' | 'string-list';
+/**
+ * The kinds of field an object can have. `nullable-string-list`: a list whose items may be null
+ * (a nullable column read as a list, such as instance group members and policies).
+ */
+export type FieldKind = 'integer' | 'string' | 'boolean' | 'datetime' | 'string-list' | 'nullable-string-list';
 
 /** One typed field: its kind, whether it may be null, and the version that added it. */
 export interface FieldSpec {
@@ -69,6 +72,9 @@ function checkValue(objName: string, field: string, spec: FieldSpec, value: unkn
     }
     case 'string-list':
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw bad();
+      return [...value];
+    case 'nullable-string-list':
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' || v === null)) throw bad();
       return [...value];
   }
 }

@@ -5,7 +5,7 @@ import type { DialectSql } from '../db/dialect.js';
 import type { DatabaseHandle } from '../db/registry.js';
 import { isMissingTable } from '../db/translate-error.js';
 import { CellsdbError, GroupStillInCellError } from '../errors.js';
-import { type FieldSpec, loadObject, VersionedObject } from './base.js';
+import { compareVersions, type FieldSpec, loadObject, VersionedObject } from './base.js';
 
 /** Where instance groups may be: the API database, and the cells not yet fully moved. */
 export interface GroupContext {
@@ -19,8 +19,10 @@ export interface InstanceGroupFields extends Record<string, unknown> {
   user_id: string | null;
   project_id: string | null;
   name: string | null;
-  policies: string[];
-  members: string[];
+  /** May hold null: the API and legacy columns are nullable, and the mover copies a NULL as it is. */
+  policies: Array<string | null>;
+  /** May hold null (a member row without an instance), as `policies`. */
+  members: Array<string | null>;
 }
 
 /** Where a loaded group lives. */
@@ -46,15 +48,24 @@ async function rows<T extends object>(db: DatabaseHandle<unknown>, sql: string, 
   return db.run((s) => s.query<T>(sql, { replacements, type: QueryTypes.SELECT, transaction }));
 }
 
-/** Loads groups with their policies and members from one database ('api': no soft-delete columns). */
-async function loadGroups(db: DatabaseHandle<unknown>, where: 'api' | 'cell', filter: string, replacements: Record<string, unknown>): Promise<InstanceGroup[]> {
+/**
+ * Which uuids are the same group (#14; docs/uuid-collation.md): byte for byte equal ones, as the
+ * mover decides. A lookup `uuid = :uuid` compares under the column's collation, which on MariaDB
+ * (`utf8mb4_general_ci`) also matches another letter case or trailing spaces — another group. So
+ * every lookup by uuid keeps only the rows whose uuid is exactly the one asked for.
+ */
+const exactly = <R extends { uuid: string }>(found: readonly R[], uuid: string): R[] => found.filter((r) => r.uuid === uuid);
+
+/** Loads groups with their policies and members from one database ('api': no soft-delete columns); `uuid`: exactly that one. */
+async function loadGroups(db: DatabaseHandle<unknown>, where: 'api' | 'cell', filter: string, replacements: Record<string, unknown>, uuid?: string): Promise<InstanceGroup[]> {
   const live = where === 'cell' ? ' AND deleted = 0' : '';
-  const groups = await rows<GroupRow>(db, `SELECT id, uuid, user_id, project_id, name FROM instance_groups WHERE ${filter}${live} ORDER BY id`, replacements);
+  const matched = await rows<GroupRow>(db, `SELECT id, uuid, user_id, project_id, name FROM instance_groups WHERE ${filter}${live} ORDER BY id`, replacements);
+  const groups = uuid === undefined ? matched : exactly(matched, uuid);
   if (groups.length === 0) return [];
   const ids = groups.map((g) => Number(g.id));
   const memberColumn = where === 'api' ? 'instance_uuid' : 'instance_id';
-  const policies = await rows<{ group_id: number; policy: string }>(db, `SELECT group_id, policy FROM instance_group_policy WHERE group_id IN (:ids)${live} ORDER BY id`, { ids });
-  const members = await rows<{ group_id: number; m: string }>(db, `SELECT group_id, ${memberColumn} AS m FROM instance_group_member WHERE group_id IN (:ids)${live} ORDER BY id`, { ids });
+  const policies = await rows<{ group_id: number; policy: string | null }>(db, `SELECT group_id, policy FROM instance_group_policy WHERE group_id IN (:ids)${live} ORDER BY id`, { ids });
+  const members = await rows<{ group_id: number; m: string | null }>(db, `SELECT group_id, ${memberColumn} AS m FROM instance_group_member WHERE group_id IN (:ids)${live} ORDER BY id`, { ids });
   return groups.map((g) =>
     loadObject(InstanceGroup, {
       ...g,
@@ -74,7 +85,10 @@ async function loadGroups(db: DatabaseHandle<unknown>, where: 'api' | 'cell', fi
  * mover soft-deletes while we wait is re-read after the wait and no longer matches `deleted = 0`.
  */
 async function lockLiveCellGroup(s: Sequelize, t: Transaction, uuid: string): Promise<{ id: number } | undefined> {
-  const [found] = await s.query<{ id: number }>('SELECT id FROM instance_groups WHERE uuid = :uuid AND deleted = 0', { replacements: { uuid }, type: QueryTypes.SELECT, transaction: t });
+  const [found] = exactly(
+    await s.query<{ id: number; uuid: string }>('SELECT id, uuid FROM instance_groups WHERE uuid = :uuid AND deleted = 0', { replacements: { uuid }, type: QueryTypes.SELECT, transaction: t }),
+    uuid,
+  );
   if (!found) return undefined;
   const [locked] = await s.query<{ id: number }>('SELECT id FROM instance_groups WHERE id = :id AND deleted = 0 FOR UPDATE', {
     replacements: { id: found.id },
@@ -92,25 +106,39 @@ async function lockLiveCellGroup(s: Sequelize, t: Transaction, uuid: string): Pr
  */
 export class InstanceGroup extends VersionedObject<InstanceGroupFields> {
   static readonly objName = 'InstanceGroup';
-  static readonly VERSION = '1.0';
+  /**
+   * 1.0: initial. 1.1: `policies` and `members` may hold null items (the columns are nullable, the
+   * mover copies NULLs, and 1.0 could not read such a group at all); backported to 1.0 without them.
+   */
+  static readonly VERSION = '1.1';
   static readonly fields: Readonly<Record<keyof InstanceGroupFields & string, FieldSpec>> = {
     id: { kind: 'integer', nullable: false },
     uuid: { kind: 'string', nullable: false },
     user_id: { kind: 'string', nullable: true },
     project_id: { kind: 'string', nullable: true },
     name: { kind: 'string', nullable: true },
-    policies: { kind: 'string-list', nullable: false },
-    members: { kind: 'string-list', nullable: false },
+    policies: { kind: 'nullable-string-list', nullable: false },
+    members: { kind: 'nullable-string-list', nullable: false },
   };
+
+  /** A 1.0 peer knows lists of strings only: a null policy or member is left out for it. */
+  protected override makeCompatible(data: Record<string, unknown>, target: string): void {
+    super.makeCompatible(data, target);
+    if (compareVersions(target, '1.1') < 0) {
+      for (const field of ['policies', 'members']) {
+        if (Array.isArray(data[field])) data[field] = (data[field] as unknown[]).filter((v) => v !== null);
+      }
+    }
+  }
 
   home: GroupHome = { kind: 'api' };
 
   /** The group with this uuid: the API copy if there is one, else the live cell copy. */
   static async getByUuid(ctx: GroupContext, uuid: string): Promise<InstanceGroup | undefined> {
-    const [api] = await loadGroups(ctx.api, 'api', 'uuid = :uuid', { uuid });
+    const [api] = await loadGroups(ctx.api, 'api', 'uuid = :uuid', { uuid }, uuid);
     if (api) return api;
     for (const { cell, db } of ctx.cells) {
-      const [found] = await loadGroups(db, 'cell', 'uuid = :uuid', { uuid }).catch(skipContracted);
+      const [found] = await loadGroups(db, 'cell', 'uuid = :uuid', { uuid }, uuid).catch(skipContracted);
       if (found) {
         found.home = { kind: 'cell', cell, db };
         return found;
@@ -119,7 +147,11 @@ export class InstanceGroup extends VersionedObject<InstanceGroupFields> {
     return undefined;
   }
 
-  /** Creates the group in the API database; refuses a uuid still live in a cell (the mover will bring it). */
+  /**
+   * Creates the group in the API database; refuses a uuid still live in a cell (the mover will bring
+   * it). The cell check compares under the cell's collation on purpose: a uuid that it takes for a
+   * live cell group's would make that group one the mover cannot copy (#14).
+   */
   async create(ctx: GroupContext): Promise<void> {
     const uuid = this.get('uuid');
     for (const { cell, db } of ctx.cells) {
@@ -137,7 +169,7 @@ export class InstanceGroup extends VersionedObject<InstanceGroupFields> {
           replacements: { uuid, user_id: this.has('user_id') ? this.get('user_id') : null, project_id: this.has('project_id') ? this.get('project_id') : null, name: this.has('name') ? this.get('name') : null, now },
           transaction: t,
         });
-        const [row] = await s.query<{ id: number }>('SELECT id FROM instance_groups WHERE uuid = :uuid', { replacements: { uuid }, type: QueryTypes.SELECT, transaction: t });
+        const [row] = exactly(await s.query<{ id: number; uuid: string }>('SELECT id, uuid FROM instance_groups WHERE uuid = :uuid', { replacements: { uuid }, type: QueryTypes.SELECT, transaction: t }), uuid);
         const id = Number(row?.id);
         const policies = this.has('policies') ? this.get('policies') : [];
         const members = this.has('members') ? this.get('members') : [];
@@ -155,7 +187,7 @@ export class InstanceGroup extends VersionedObject<InstanceGroupFields> {
   /** Adds members to the API copy, skipping those already there. */
   private async addToApi(ctx: GroupContext, instanceUuids: readonly string[]): Promise<void> {
     const uuid = this.get('uuid');
-    const [group] = await rows<{ id: number }>(ctx.api, 'SELECT id FROM instance_groups WHERE uuid = :uuid', { uuid });
+    const [group] = exactly(await rows<{ id: number; uuid: string }>(ctx.api, 'SELECT id, uuid FROM instance_groups WHERE uuid = :uuid', { uuid }), uuid);
     if (!group) throw new CellsdbError(`instance group ${uuid} is in no cell and not in the API database`, { exitCode: 1 });
     const now = new Date();
     await ctx.api.run((s) =>
@@ -228,7 +260,8 @@ export class InstanceGroup extends VersionedObject<InstanceGroupFields> {
       );
     }
     if (!done) {
-      await ctx.api.run((s) => s.query(`UPDATE instance_groups SET ${sets}, updated_at = :now WHERE uuid = :uuid`, { replacements: { ...values, now: new Date(), uuid } }));
+      const [group] = exactly(await rows<{ id: number; uuid: string }>(ctx.api, 'SELECT id, uuid FROM instance_groups WHERE uuid = :uuid', { uuid }), uuid);
+      if (group) await ctx.api.run((s) => s.query(`UPDATE instance_groups SET ${sets}, updated_at = :now WHERE id = :id`, { replacements: { ...values, now: new Date(), id: group.id } }));
       this.home = { kind: 'api' };
     }
     this.resetChanges();
@@ -255,7 +288,7 @@ export class InstanceGroup extends VersionedObject<InstanceGroupFields> {
     }
     await ctx.api.run((s) =>
       s.transaction(READ_COMMITTED, async (t) => {
-        const [group] = await s.query<{ id: number }>('SELECT id FROM instance_groups WHERE uuid = :uuid', { replacements: { uuid }, type: QueryTypes.SELECT, transaction: t });
+        const [group] = exactly(await s.query<{ id: number; uuid: string }>('SELECT id, uuid FROM instance_groups WHERE uuid = :uuid', { replacements: { uuid }, type: QueryTypes.SELECT, transaction: t }), uuid);
         if (!group) return;
         await s.query('DELETE FROM instance_group_member WHERE group_id = :id', { replacements: { id: group.id }, transaction: t });
         await s.query('DELETE FROM instance_group_policy WHERE group_id = :id', { replacements: { id: group.id }, transaction: t });

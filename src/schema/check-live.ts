@@ -4,6 +4,7 @@
 import type { Config } from '../config/index.js';
 import type { ConnectionRegistry } from '../db/registry.js';
 import type { MigrationLine } from '../migrate/lines.js';
+import { foreignDatabaseError } from '../migrate/foreign.js';
 import { syncLine } from '../migrate/migrator.js';
 import { readPlan, type SyncPlan } from '../migrate/plan.js';
 import type { LineTarget } from '../migrate/target.js';
@@ -12,7 +13,7 @@ import type { CheckResult } from '../report/checks.js';
 import type { DatabaseUrl } from '../url.js';
 import { type SchemaShape, shapeFromDatabase, shapeFromModels } from './artefacts.js';
 import { type DatabaseFindings, driftCheck, integrityCheck, Recorder } from './check-recorder.js';
-import { diffSchemas } from './drift.js';
+import { allowExtras, diffSchemas, matchByShape } from './drift.js';
 import { type DeclaredSchema, HEAD_MODELS, PLANNED_REMOVALS, type PlannedRemoval } from './models.js';
 import { serverIdentity, withScratchDatabase } from '../db/scratch.js';
 
@@ -36,7 +37,7 @@ export interface LiveCheckInputs {
 export type Replays = Map<string, Promise<SchemaShape>>;
 
 /** A scratch copy of `line` at `version`, reflected (one per server, line and version in a run). */
-function replayedShape(options: LiveCheckInputs, replays: Replays, live: DatabaseUrl, line: MigrationLine, version: string): Promise<SchemaShape> {
+export function replayedShape(options: LiveCheckInputs, replays: Replays, live: DatabaseUrl, line: MigrationLine, version: string): Promise<SchemaShape> {
   const server = options.scratchServers.find((s) => s.dialect === live.dialect) ?? live;
   const key = `${serverIdentity(server)}|${line.directory}|${version}`;
   let shape = replays.get(key);
@@ -75,6 +76,12 @@ export async function checkLive(options: LiveCheckInputs, replays: Replays, subj
     return { checks: rec.checks };
   }
   const pending = plan.pending.map((f) => f.name);
+  if (plan.foreignTables) {
+    // Not "run sync": a sync would refuse (the foreign-database guard). Say what the database is.
+    rec.add('pending migrations', 'failed', foreignDatabaseError(target, plan.foreignTables, 'Nothing was checked against the line').message, [...plan.foreignTables], started);
+    for (const name of ['ledger integrity', 'schema drift']) rec.add(name, 'skipped', `the database has no cellsdb ${line.title} ledger`, [], Date.now());
+    return { checks: rec.checks, findings: { subject, line: line.id, database: url.masked, current: null, head: plan.head, pending, problems: plan.problems } };
+  }
   if (pending.length > 0) {
     rec.add('pending migrations', 'pending', `${pending.length} ${line.title} migration${pending.length === 1 ? '' : 's'} pending (at ${plan.current ?? 'no version'}, head ${plan.head ?? 'none'}): run '${line.command}'`, pending, started);
   } else {
@@ -107,7 +114,9 @@ export async function checkLive(options: LiveCheckInputs, replays: Replays, subj
     rec.add('schema drift', 'error', `cannot compare: ${(error as Error).message}`, [], started);
     return { checks: rec.checks, findings: base };
   }
-  const report = diffSchemas(line.id, expected, actual, options.removals ?? PLANNED_REMOVALS);
+  const raw = diffSchemas(line.id, expected, actual, options.removals ?? PLANNED_REMOVALS);
+  // An adopted database (issue 15) names its constraints its own way and holds other programs' objects.
+  const report = plan.rows.some((r) => r.baselined) ? allowExtras(matchByShape(raw), 'in an adopted database (baseline): another program’s, left alone') : raw;
   driftCheck(rec, 'schema drift', expectedLabel, `${subject} (${url.masked})`, report, started);
   return { checks: rec.checks, findings: { ...base, drift: { ...report, expected: expectedLabel } } };
 }

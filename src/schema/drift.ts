@@ -116,3 +116,37 @@ export function diffSchemas(line: LineId, expected: SchemaShape, actual: SchemaS
   }
   return { drift, allowed };
 }
+
+
+/**
+ * Pairs each missing index or foreign key with an extra one of the same table and the same shape
+ * (columns in order and uniqueness; columns and referenced table and columns): a database built by
+ * other software (Nova's own migrations, plain DDL) names its constraints its own way, and the
+ * object is there all the same (issue 15). Each pair leaves the drift and is reported as allowed,
+ * with the database's name.
+ */
+export function matchByShape(report: DriftReport): DriftReport {
+  const drift = [...report.drift];
+  const allowed = [...report.allowed];
+  const shapeOf = (d: DriftItem): string | undefined => d.expected ?? d.actual;
+  for (const missing of report.drift) {
+    if (missing.change !== 'missing' || (missing.object !== 'index' && missing.object !== 'foreign key')) continue;
+    const twin = drift.find((d) => d.change === 'extra' && d.object === missing.object && d.table === missing.table && shapeOf(d) === shapeOf(missing));
+    if (!twin) continue;
+    drift.splice(drift.indexOf(missing), 1);
+    drift.splice(drift.indexOf(twin), 1);
+    allowed.push({ item: missing, reason: `the database has it as ${twin.name ?? '?'} ${missing.object === 'index' ? '(same columns and uniqueness)' : '(same columns and reference)'}` });
+  }
+  return { drift, allowed };
+}
+
+/**
+ * Moves every extra object (table, column, index, foreign key) from the drift to the allowed list:
+ * in an adopted database other software owns them (issue 15). What is missing or changed stays.
+ */
+export function allowExtras(report: DriftReport, reason: string): DriftReport {
+  return {
+    drift: report.drift.filter((d) => d.change !== 'extra'),
+    allowed: [...report.allowed, ...report.drift.filter((d) => d.change === 'extra').map((item) => ({ item, reason }))],
+  };
+}

@@ -3,6 +3,7 @@
 // it. Everything is read, nothing is written.
 import { CELL0_UUID, cellLabel } from '../cells/mappings.js';
 import type { MigrationLine } from '../migrate/lines.js';
+import { baselineCommand } from '../migrate/foreign.js';
 import { planAim, type SyncPlan } from '../migrate/plan.js';
 import { maskUrl } from '../url.js';
 import { type CellFacts, gatherUpgradeFacts, type UpgradeCheckOptions, type UpgradeFacts } from './context.js';
@@ -94,10 +95,16 @@ function computeHostsMapped(facts: UpgradeFacts): UpgradeCheckResult {
   return check('Compute hosts mapped', 'Success', [`${total} compute host${total === 1 ? '' : 's'}, all mapped`]);
 }
 
+/** A database without the line's ledger that holds tables: not "run sync" (it would refuse) but how to adopt it. */
+function notOurs(what: string, tables: readonly string[], line: MigrationLine, label: string): string {
+  return `${what} holds ${tables.length} table${tables.length === 1 ? '' : 's'} but no cellsdb ${line.title} ledger: cellsdb did not build it. Adopt it with '${baselineCommand(line, label)}' (see docs/adoption.md)`;
+}
+
 const goalName = (plan: SyncPlan): string => plan.target?.name ?? 'head';
 
 function apiSchema(facts: UpgradeFacts, line: MigrationLine): UpgradeCheckResult {
   const p = facts.apiPlan;
+  if (p.foreignTables) return check('API database schema', 'Failure', [notOurs('the API database', p.foreignTables, line, 'API database')]);
   if (p.position !== 'behind') {
     return check('API database schema', 'Success', [p.current === p.target?.name ? `at ${p.current ?? 'no version'}` : `at ${p.current ?? 'no version'}, past ${goalName(p)}`]);
   }
@@ -107,9 +114,10 @@ function apiSchema(facts: UpgradeFacts, line: MigrationLine): UpgradeCheckResult
 function cellSchemas(facts: UpgradeFacts, goal: string, line: MigrationLine): UpgradeCheckResult {
   const cells = reachable(facts);
   const unreadable = cells.filter((f) => f.planError !== undefined).map((f) => `${label(f)}: cannot read its ledger: ${f.planError ?? ''}`);
-  const behind = cells.filter((f) => f.plan?.position === 'behind').map((f) => `${label(f)} is at ${f.plan?.current ?? 'no version'} and must be at ${goal}`);
-  if (behind.length > 0 || unreadable.length > 0) {
-    return check('Cell database schemas', 'Failure', [...behind, ...unreadable, ...(behind.length > 0 ? [`Run '${line.command}' (cell0 first, then every cell).`] : [])]);
+  const foreign = cells.flatMap((f) => (f.plan?.foreignTables ? [notOurs(label(f), f.plan.foreignTables, line, label(f))] : []));
+  const behind = cells.filter((f) => f.plan?.position === 'behind' && !f.plan.foreignTables).map((f) => `${label(f)} is at ${f.plan?.current ?? 'no version'} and must be at ${goal}`);
+  if (behind.length > 0 || unreadable.length > 0 || foreign.length > 0) {
+    return check('Cell database schemas', 'Failure', [...foreign, ...behind, ...unreadable, ...(behind.length > 0 ? [`Run '${line.command}' (cell0 first, then every cell).`] : [])]);
   }
   const skipped = facts.perCell.length - cells.length;
   return check('Cell database schemas', 'Success', [

@@ -1,4 +1,5 @@
 import type { Runtime } from '../runtime.js';
+import { apiBaselineCommand } from './baseline.js';
 import { commandGroup } from './group.js';
 import { apiStatusCommand, apiSyncCommand, apiVersionCommand } from './line-commands.js';
 
@@ -6,7 +7,7 @@ import { apiStatusCommand, apiSyncCommand, apiVersionCommand } from './line-comm
 export function apiDbCommand(rt: Runtime) {
   return commandGroup(rt, {
     command: 'api_db <command>',
-    describe: 'The API database: sync, version, status',
-    subcommands: [apiSyncCommand, apiVersionCommand, apiStatusCommand],
+    describe: 'The API database: sync, version, status, baseline',
+    subcommands: [apiSyncCommand, apiVersionCommand, apiStatusCommand, apiBaselineCommand],
   });
 }

@@ -4,6 +4,7 @@ import {
   cellLabel,
   type CellOutcome,
   cellScope,
+  createFailpoints,
   type FanOutOptions,
   InvalidInputError,
   maskUrl,
@@ -15,9 +16,11 @@ import {
 import type { LeafCommand } from '../command.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 import { previewCells } from '../sql-preview.js';
+import { cellBaselineCommand } from './baseline.js';
 import { commandGroup } from './group.js';
 import { onlineDataMigrationsCommand } from './online-data-migrations.js';
 import { lineFor, localTarget, reportEvents, requestedMark, statusOne, syncOne, type SyncArgs, syncOptions, versionNumber, versionOne } from './line-commands.js';
+import { printableRows } from '../../text/escape.js';
 
 interface CellScopeArgs extends GlobalArgs {
   readonly 'local-cell'?: boolean | undefined;
@@ -50,6 +53,7 @@ async function scope(rt: Runtime, args: CellScopeArgs, verb: 'syncing' | 'readin
     config,
     concurrency: config.concurrency,
     onEvent: (cell, event) => reportEvents(rt.output, `cell '${cellLabel(cell)}'`)(event),
+    failpoint: createFailpoints(config.failpoint),
   };
   return { kind: 'cells' as const, cells: where.cells, options };
 }
@@ -73,11 +77,11 @@ export function printCellSync(rt: Runtime, outcomes: readonly CellOutcome<SyncRe
   }
   rt.output.table(
     ['Cell', 'From', 'To', 'Result', 'Time'],
-    outcomes.map((o) =>
+    printableRows(outcomes.map((o) =>
       o.ok
         ? [cellLabel(o.cell), o.value.from ?? 'empty', o.value.to ?? 'empty', o.value.applied.length ? `${o.value.applied.length} applied` : 'up to date', seconds(o.ms)]
         : [cellLabel(o.cell), '', '', `FAILED: ${o.error.message}`, seconds(o.ms)],
-    ),
+    )),
   );
 }
 
@@ -120,7 +124,7 @@ function versionCommand(rt: Runtime) {
           })),
         );
       } else {
-        rt.output.table(['Cell', 'Version', 'Head'], outcomes.map((o) => (o.ok ? [cellLabel(o.cell), o.value.current ?? 'none', o.value.head] : [cellLabel(o.cell), `FAILED: ${o.error.message}`, ''])));
+        rt.output.table(['Cell', 'Version', 'Head'], printableRows(outcomes.map((o) => (o.ok ? [cellLabel(o.cell), o.value.current ?? 'none', o.value.head] : [cellLabel(o.cell), `FAILED: ${o.error.message}`, '']))));
       }
       throwIfAnyCellFailed(outcomes);
     },
@@ -141,10 +145,12 @@ function statusCommand(rt: Runtime) {
       } else {
         rt.output.table(
           ['Cell', 'Current', 'Pending', 'Problems'],
-          outcomes.map((o) =>
-            o.ok
-              ? [cellLabel(o.cell), o.value.current ?? 'none', o.value.migrations.filter((m) => m.state === 'pending').map((m) => m.name).join(', '), o.value.problems.map((p) => p.message).join('; ')]
-              : [cellLabel(o.cell), `FAILED: ${o.error.message}`, '', ''],
+          printableRows(
+            outcomes.map((o) =>
+              o.ok
+                ? [cellLabel(o.cell), o.value.current ?? 'none', o.value.migrations.filter((m) => m.state === 'pending').map((m) => m.name).join(', '), o.value.problems.map((p) => p.message).join('; ')]
+                : [cellLabel(o.cell), `FAILED: ${o.error.message}`, '', ''],
+            ),
           ),
         );
       }
@@ -159,6 +165,6 @@ export function dbCommand(rt: Runtime) {
   return commandGroup(rt, {
     command: 'db <command>',
     describe: 'The cell databases: sync, version, status, online_data_migrations (cell0 first, then every mapped cell)',
-    subcommands: [syncCommand, versionCommand, statusCommand, onlineDataMigrationsCommand],
+    subcommands: [syncCommand, versionCommand, statusCommand, onlineDataMigrationsCommand, cellBaselineCommand],
   });
 }

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import {
   type Config,
+  createFailpoints,
   InvalidInputError,
   LINES,
   type LineId,
@@ -45,7 +46,7 @@ export async function localTarget(rt: Runtime, id: LineId): Promise<LineTarget> 
   const config = await rt.config();
   const url = id === 'api' ? requireApiDb(config) : requireCellDb(config);
   const label = id === 'api' ? 'API database' : 'cell database';
-  return { registry: rt.registry, url, line: lineFor(id, config), label, config, onEvent: reportEvents(rt.output, label) };
+  return { registry: rt.registry, url, line: lineFor(id, config), label, config, onEvent: reportEvents(rt.output, label), failpoint: createFailpoints(config.failpoint) };
 }
 
 export interface SyncArgs extends GlobalArgs {

@@ -1,19 +1,24 @@
 import cliProgress from 'cli-progress';
 import type { Argv } from 'yargs';
 import {
+  cellDatabaseUrl,
+  cellLabel,
   createFailpoints,
   InvalidInputError,
+  LINES,
   MOVER_DEFAULTS,
   MOVERS,
   MoverExit,
   type RunnerOptions,
   type RunReport,
+  requireOwnDatabase,
   runOnlineDataMigrations,
   selectCells,
 } from '../../index.js';
 import { checkLogFile, openBatchLog } from '../batch-log.js';
 import type { LeafCommand } from '../command.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
+import { escapeControl, printableRows, quoted } from '../../text/escape.js';
 
 /** Movers that start their adaptive batches elsewhere, for the help text: " (500 for …)". */
 const OWN_FIRST_SIZES = MOVERS.filter((m) => m.firstBatchSize !== undefined)
@@ -64,15 +69,15 @@ function print(rt: Runtime, report: RunReport): void {
   }
   for (const c of report.cells) {
     if (c.found > 0 || c.blocked.length > 0) {
-      rt.output.line(`${c.found + c.blocked.length} rows matched query ${c.mover} in cell '${c.cell}', ${report.dryRun ? 'would migrate' : `${c.done} migrated`}`);
+      rt.output.line(`${c.found + c.blocked.length} rows matched query ${c.mover} in cell ${quoted(c.cell)}, ${report.dryRun ? 'would migrate' : `${c.done} migrated`}`);
     }
   }
   rt.output.table(['Migration', 'Total Needed', 'Completed', 'Blocked'], report.totals.map((t) => [t.name, t.found, t.done, t.blocked]));
   if (report.blocked.length > 0) {
     rt.output.line('Rows only an operator can unblock:');
-    rt.output.table(['Cell', 'Migration', 'Row id', 'Reason'], report.blocked.map((b) => [b.cell, b.mover, b.id, b.reason]));
+    rt.output.table(['Cell', 'Migration', 'Row id', 'Reason'], printableRows(report.blocked.map((b) => [b.cell, b.mover, b.id, b.reason])));
   }
-  for (const e of report.errors) rt.output.notice(`Error attempting to run ${e.mover} on cell '${e.cell}': ${e.message}`);
+  for (const e of report.errors) rt.output.notice(`Error attempting to run ${e.mover} on cell ${quoted(e.cell)}: ${escapeControl(e.message)}`);
   if (report.exitCode === MoverExit.errors) rt.output.notice('Some migrations failed unexpectedly. Check the messages above and the log for details.');
   if (report.exitCode === MoverExit.blocked) rt.output.notice('Only blocked rows remain: resolve them (see the table above), then run again.');
 }
@@ -94,7 +99,7 @@ export type MoverRun = Omit<RunnerOptions, 'registry' | 'movers' | 'statementTim
 export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> {
   const { logFile, logFormat, ...options } = run;
   const config = await rt.config();
-  const log = openBatchLog({ file: logFile, format: logFormat, stderr: (t) => process.stderr.write(t) });
+  const log = openBatchLog({ file: logFile, format: logFormat, stderr: (t) => void (process.stderr.destroyed || process.stderr.write(t)) });
   const showBars = !rt.output.json && !run.dryRun && process.stderr.isTTY === true;
   const bars = showBars
     ? new cliProgress.MultiBar(
@@ -195,6 +200,13 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
       const api = await rt.apiDatabase();
       const cells = await selectCells(api, args.cell ?? []);
       if (cells.length === 0) throw new InvalidInputError("no cells are mapped: run 'cellsdb cell_v2 map_cell0' and 'cellsdb cell_v2 create_cell' first");
+      // Issue 15: on a database cellsdb did not build the movers would find nothing and say "complete".
+      const refusal = 'The online data migrations were not run';
+      await requireOwnDatabase(api, LINES.api, 'API database', refusal, MoverExit.errors);
+      for (const cell of cells) {
+        const handle = await rt.registry.connect(cellDatabaseUrl(cell));
+        await requireOwnDatabase(handle, LINES.cell, `cell '${cellLabel(cell)}'`, refusal, MoverExit.errors);
+      }
       const report = await runMovers(rt, {
         apiDb: api,
         cells,

@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { CELL0_UUID, cellErrorMessage, CellsdbError, discoverHosts, failedCells, listCells } from '../../../index.js';
 import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
+import { escapeControl, quoted } from '../../../text/escape.js';
 
 interface Args extends GlobalArgs {
   readonly cell_uuid?: string | undefined;
@@ -41,14 +42,14 @@ export function discoverHostsCommand(rt: Runtime) {
           if (all.some((c) => c.uuid === CELL0_UUID)) rt.output.line('Skipping cell0 since it does not contain hosts.');
         } else if (args.cell_uuid === CELL0_UUID) rt.output.line('Skipping cell0 since it does not contain hosts.');
         for (const o of outcomes) {
-          rt.output.line(o.cell.name ? `Getting computes from cell '${o.cell.name}': ${o.cell.uuid}` : `Getting computes from cell: ${o.cell.uuid}`);
+          rt.output.line(o.cell.name ? `Getting computes from cell ${quoted(o.cell.name)}: ${escapeControl(o.cell.uuid)}` : `Getting computes from cell: ${escapeControl(o.cell.uuid)}`);
           if (!o.ok) continue;
           const mapped = new Set(o.value.mapped);
           for (const host of o.value.checked) {
-            if (!args['by-service']) rt.output.line(`Checking host mapping for compute host '${host}'`);
-            if (mapped.has(host)) rt.output.line(args['by-service'] ? `Creating host mapping for service ${host}` : `Creating host mapping for compute host '${host}'`);
+            if (!args['by-service']) rt.output.line(`Checking host mapping for compute host ${quoted(host)}`);
+            if (mapped.has(host)) rt.output.line(args['by-service'] ? `Creating host mapping for service ${escapeControl(host)}` : `Creating host mapping for compute host ${quoted(host)}`);
           }
-          rt.output.line(`Found ${o.value.mapped.length} unmapped computes in cell: ${o.cell.uuid}`);
+          rt.output.line(`Found ${o.value.mapped.length} unmapped computes in cell: ${escapeControl(o.cell.uuid)}`);
         }
       }
       const failed = failedCells(outcomes);

@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { listCells, maskUrl } from '../../../index.js';
 import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
+import { printableRows } from '../../../text/escape.js';
 
 interface Args extends GlobalArgs {
   readonly verbose?: boolean | undefined;
@@ -25,7 +26,7 @@ export function listCellsCommand(rt: Runtime) {
       } else {
         rt.output.table(
           ['Name', 'UUID', 'Transport URL', 'Database Connection', 'Disabled'],
-          cells.map((c) => [c.name ?? '', c.uuid, url(c.transportUrl), url(c.databaseConnection), c.disabled]),
+          printableRows(cells.map((c) => [c.name ?? '', c.uuid, url(c.transportUrl), url(c.databaseConnection), c.disabled])),
           { reveal },
         );
       }

@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { listHosts } from '../../../index.js';
 import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
+import { printableRows } from '../../../text/escape.js';
 
 interface Args extends GlobalArgs {
   readonly cell_uuid?: string | undefined;
@@ -16,7 +17,7 @@ export function listHostsCommand(rt: Runtime) {
     run: async (args: Args) => {
       const hosts = await listHosts(await rt.apiDatabase(), args.cell_uuid);
       if (rt.output.json) rt.output.data(hosts.map((h) => ({ cell_name: h.cell.name, cell_uuid: h.cell.uuid, hostname: h.host })));
-      else rt.output.table(['Cell Name', 'Cell UUID', 'Hostname'], hosts.map((h) => [h.cell.name ?? '', h.cell.uuid, h.host]));
+      else rt.output.table(['Cell Name', 'Cell UUID', 'Hostname'], printableRows(hosts.map((h) => [h.cell.name ?? '', h.cell.uuid, h.host])));
     },
   } satisfies LeafCommand<Args>;
 }

@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import type { ServiceState } from '../../../index.js';
 import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
+import { escapeControl } from '../../../text/escape.js';
 
 interface Args extends GlobalArgs {
   readonly host: string;
@@ -17,7 +18,7 @@ function printStates(rt: Runtime, states: readonly ServiceState[], what: string)
   if (rt.output.json) {
     rt.output.data(states.map((s) => ({ host: s.host, binary: s.binary, cell: s.cell.name ?? s.cell.uuid, status: s.disabled ? 'disabled' : 'enabled', state: s.up ? 'up' : 'down', forced_down: s.forcedDown, disabled_reason: s.disabledReason })));
   } else {
-    for (const s of states) rt.output.line(`${s.binary} on ${s.host} (cell ${s.cell.name ?? s.cell.uuid}): ${what}`);
+    for (const s of states) rt.output.line(escapeControl(`${s.binary} on ${s.host} (cell ${s.cell.name ?? s.cell.uuid}): ${what}`));
   }
 }
 
@@ -61,7 +62,7 @@ export function serviceDeleteCommand(rt: Runtime) {
     run: async (args: Args) => {
       const deleted = await (await rt.serviceGroup()).delete(await rt.cells(), args.host, args.binary);
       if (rt.output.json) rt.output.data(deleted);
-      else for (const d of deleted) rt.output.line(`${args.binary} on ${args.host} (cell ${d.cell}): deleted`);
+      else for (const d of deleted) rt.output.line(escapeControl(`${args.binary} on ${args.host} (cell ${d.cell}): deleted`));
     },
   } satisfies LeafCommand<Args>;
 }

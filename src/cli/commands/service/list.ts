@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { cellErrorMessage, CellsdbError, failedCells } from '../../../index.js';
 import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
+import { printableRows } from '../../../text/escape.js';
 
 interface Args extends GlobalArgs {
   readonly host?: string | undefined;
@@ -34,7 +35,9 @@ export function serviceListCommand(rt: Runtime) {
       } else {
         rt.output.table(
           ['Host', 'Binary', 'Cell', 'Status', 'State', 'Last heartbeat', 'Disabled reason'],
-          services.map((s) => [s.host, s.binary, s.cell.name ?? s.cell.uuid, s.disabled ? 'disabled' : 'enabled', s.up ? 'up' : 'down', s.lastHeartbeat?.toISOString() ?? '', s.disabledReason ?? '']),
+          printableRows(
+            services.map((s) => [s.host, s.binary, s.cell.name ?? s.cell.uuid, s.disabled ? 'disabled' : 'enabled', s.up ? 'up' : 'down', s.lastHeartbeat?.toISOString() ?? '', s.disabledReason ?? '']),
+          ),
         );
       }
       const failed = failedCells(outcomes);
