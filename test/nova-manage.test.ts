@@ -524,8 +524,7 @@ eachDialectLimited(test, "every nova-manage flag in both spellings: --cell_uuid/
     t.is(r.code, 0, `${flag}: ${describeResult(r)}`);
   }
   for (const flag of ['--max-count', '--max_count']) {
-    // No API database: the movers work on the local cell database.
-    const r = await runCli(['--db', db1.raw, 'db', 'online_data_migrations', flag, '5']);
+    const r = await cloud.cli(['db', 'online_data_migrations', '--cell', uuidA, flag, '5']);
     t.is(r.code, 0, `${flag}: ${describeResult(r)}`);
   }
   const conf = join(confDir(t), 'nova.conf');
@@ -554,4 +553,41 @@ test('--config-dir: its *.conf files in sorted order after --config-file; a malf
   t.is(broken.code, 127, describeResult(broken));
   t.is(broken.stderr.trim(), `${ERROR}${join(confd, '30-broken.conf')}:1: section header does not end with ']' (nothing may follow it, not even a comment)`);
   t.false(`${broken.stdout}${broken.stderr}`.includes('Sup3rS3cret'));
+});
+
+// ---------------------------------------------------------------- nova-status (test_status.py)
+
+interface OsloReport {
+  readonly name: string;
+  readonly checks: ReadonlyArray<{ readonly check: string; readonly result: number; readonly details: string | null }>;
+}
+
+eachDialectLimited(test, 'test_status test_check_no_cell_mappings / _no_cell0_mapping / _no_host_mappings_with_computes: Failure (2) with their words, in oslo.upgradecheck JSON', async (t, dialect) => {
+  const cloud = await useCloud(t, dialect);
+  const check = async () => {
+    const r = await cloud.cli(['upgrade', 'check', '--format', 'json']);
+    const report = JSON.parse(r.stdout) as OsloReport;
+    t.is(report.name, 'Upgrade Check Results');
+    return { code: r.code, by: (name: string) => report.checks.find((c) => c.check === name) };
+  };
+  const none = await check();
+  t.is(none.code, 2);
+  t.is(none.by('Cells mapped')?.result, 2);
+  t.regex(none.by('Cells mapped')?.details ?? '', /There needs to be at least two cell mappings/);
+  t.is(none.by('Cell0 mapped')?.result, 2);
+  t.regex(none.by('Cell0 mapped')?.details ?? '', /No cell0 mapping found/);
+
+  await useCell0(t, cloud, { sync: true });
+  const cell1 = await useCell(t, cloud, 'cell1', { sync: true });
+  await insertRows(cell1.url, 'compute_nodes', [node('cmp-1')]);
+  const unmapped = await check();
+  t.is(unmapped.code, 2);
+  t.is(unmapped.by('Cell0 mapped')?.result, 0);
+  t.is(unmapped.by('Compute hosts mapped')?.result, 2);
+  t.regex(unmapped.by('Compute hosts mapped')?.details ?? '', /compute host 'cmp-1' in cell 'cell1' has no host mapping/);
+
+  // test_check_success: everything mapped → Success.
+  await mapHosts(cloud, cell1, ['cmp-1']);
+  const ok = await check();
+  t.is(ok.by('Compute hosts mapped')?.result, 0);
 });

@@ -50,7 +50,12 @@ function toYargs(command: Command, outcome: Outcome): CommandModule<GlobalArgs, 
     command: command.command,
     describe: command.describe,
     // Every flag in both spellings (--local-cell and --local_cell), added in one place.
-    builder: (y: Argv<GlobalArgs>) => withBothSpellings(command.builder ? (command.builder as (y: Argv<GlobalArgs>) => Argv<GlobalArgs>)(y) : y),
+    // `--version` belongs to `cellsdb` itself: under a command it would take over a VERSION
+    // positional (`db sync 3` read as `--version`), so commands turn it off.
+    builder: (y: Argv<GlobalArgs>) => {
+      const own = y.version(false) as Argv<GlobalArgs>;
+      return withBothSpellings(command.builder ? (command.builder as (y: Argv<GlobalArgs>) => Argv<GlobalArgs>)(own) : own);
+    },
     handler: async (args: GlobalArgs) => {
       outcome.command = command;
       outcome.exitCode = (await run(args)) ?? ExitCode.ok;
