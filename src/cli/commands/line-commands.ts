@@ -58,7 +58,10 @@ export interface SyncArgs extends GlobalArgs {
 
 /** The options of `sync`, shared by `api_db sync` and `db sync`. */
 export function syncOptions<T>(y: Argv<T>): Argv<T & SyncArgs> {
+  // The global `--version` flag would make yargs read the VERSION positional as a boolean or a
+  // number (`db sync 3` gave 3, `0099` gave 99): sync has no --version of its own, VERSION is text.
   return y
+    .version(false)
     .positional('version', { type: 'string', describe: 'Stop at this migration (name or number)' })
     .option('mark-applied', { type: 'string', describe: 'Record NAME as applied without running it (after checking a dirty migration by hand)' })
     .option('mark-pending', { type: 'string', describe: 'Remove NAME from the ledger so that the next sync runs it' })
