@@ -38,6 +38,9 @@ const MIGRATABLE = `
 
 const LIMIT_BLOCKED_LISTED = 100;
 
+/** How an operator resolves a blocked node (adopt, issue 15: a command, not hand-written SQL). */
+const RESOLVE = (id: number | string): string => `; resolve it with 'cellsdb db resolve_compute_node --id ${Number(id)} --host HOST' (or '--delete')`;
+
 async function blockedNodes(ctx: MoverContext): Promise<BlockedRow[]> {
   // Every live node without a host, as the blocker migration counts them: one that has no service_id
   // either can never be backfilled, and leaving it out let this mover exit 0 while `db sync` refused.
@@ -53,11 +56,11 @@ async function blockedNodes(ctx: MoverContext): Promise<BlockedRow[]> {
   for (const r of rows) {
     const node = `'${r.hypervisor_hostname ?? '(no hypervisor_hostname)'}'`;
     if (r.service_id === null) {
-      blocked.push({ id: Number(r.id), reason: `compute node ${node}: it has neither a host nor a service; set compute_nodes.host by hand or delete the node` });
+      blocked.push({ id: Number(r.id), reason: `compute node ${node}: it has neither a host nor a service${RESOLVE(r.id)}` });
     } else if (r.sid === null) {
-      blocked.push({ id: Number(r.id), reason: `compute node ${node}: its service ${r.service_id} no longer exists, so its host is unknown; set compute_nodes.host by hand or delete the node` });
+      blocked.push({ id: Number(r.id), reason: `compute node ${node}: its service ${r.service_id} no longer exists, so its host is unknown${RESOLVE(r.id)}` });
     } else if (r.shost === null) {
-      blocked.push({ id: Number(r.id), reason: `compute node ${node}: its service ${r.service_id} has no host; set compute_nodes.host by hand` });
+      blocked.push({ id: Number(r.id), reason: `compute node ${node}: its service ${r.service_id} has no host${RESOLVE(r.id)}` });
     } else {
       const other = await select<{ id: number }>(
         ctx.cellDb,
@@ -68,7 +71,7 @@ async function blockedNodes(ctx: MoverContext): Promise<BlockedRow[]> {
       );
       blocked.push({
         id: Number(r.id),
-        reason: `compute node ${node}: host '${r.shost}' would collide with compute node ${other[0]?.id ?? '?'} on (host, hypervisor_hostname); soft-delete the stale one`,
+        reason: `compute node ${node}: host '${r.shost}' would collide with compute node ${other[0]?.id ?? '?'} on (host, hypervisor_hostname); soft-delete the stale one ('cellsdb db resolve_compute_node --id N --delete')`,
       });
     }
   }

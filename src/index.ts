@@ -116,6 +116,7 @@ export {
   type DiscoveredHosts,
   type InstanceVerdict,
 } from './cells/cell-v2.js';
+export { checkResolveRequest, type ComputeNodeRow, resolveComputeNode, type ResolveComputeNodeRequest, type ResolveComputeNodeResult } from './cells/resolve-compute-node.js';
 export { type FanOutOptions, previewCells, selectCells, statusOfCells, syncCells } from './cells/fan-out.js';
 export { type RunnerEvents, type RunnerOptions, runOnlineDataMigrations } from './movers/runner.js';
 export { MOVER_DEFAULTS, type RunSettings, type RunSettingsInput, resolveRunSettings } from './movers/settings.js';
@@ -157,3 +158,4 @@ export { type AllowedHazard, DEFAULT_LINT_POLICY, type LintPolicy } from './sche
 export type { Finding as LintFinding, LintRule } from './schema/lint/types.js';
 export { LINT_RULES } from './schema/lint/rules/index.js';
 export { runUpgradeChecks, type UpgradeCheckOptions, type UpgradeCheckResult, UpgradeExit, type UpgradeResult, upgradeExitCode } from './upgrade/checks.js';
+export { escapeControl, escapeControlKeepNewlines, escapeJsonText, printableRows, quoted } from './text/escape.js';

@@ -61,3 +61,17 @@ eachDialect(test, 'schema check and upgrade check say the database has no cellsd
   t.regex(upgrade.stdout + upgrade.stderr, /no cellsdb API ledger: cellsdb did not build it/);
   t.deepEqual(await tableNames(url), ['cell_mappings', 'other_software']);
 });
+
+eachDialect(test, 'online_data_migrations refuses a mapped cell without a cellsdb ledger (exit 2), instead of "complete"', async (t, dialect) => {
+  const api = await useDatabase(t, dialect, 'api');
+  const synced = await runCli(['--api-db', api.raw, 'api_db', 'sync']);
+  t.is(synced.code, 0, synced.stderr);
+  const cell = await foreignDatabase(t, dialect);
+  const created = await runCli(['--api-db', api.raw, 'cell_v2', 'create_cell', '--name', 'nova1', '--transport-url', 'rabbit://mq/', '--database_connection', cell.raw]);
+  t.is(created.code, 0, created.stderr);
+  const r = await runCli(['--api-db', api.raw, 'db', 'online_data_migrations']);
+  t.is(r.code, 2, r.stdout + r.stderr);
+  t.regex(errorLine(r.stderr), /cell 'nova1' \(.*\) holds 2 tables .* no cellsdb cell ledger .*The online data migrations were not run.*'cellsdb db baseline VERSION --cell nova1'/);
+  t.notRegex(r.stdout, /complete/i);
+  t.deepEqual(await tableNames(cell), ['cell_mappings', 'other_software']);
+});

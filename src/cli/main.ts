@@ -5,7 +5,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CellsdbError, type Environment, ExitCode, GLOBAL_OPTIONS, InvalidInputError, maskUrlsInText } from '../index.js';
+import { CellsdbError, escapeControl, ExitCode, GLOBAL_OPTIONS, InvalidInputError, maskUrlsInText, type Environment } from '../index.js';
 import type { AnyLeafCommand, Command } from './command.js';
 import { apiDbCommand } from './commands/api-db.js';
 import { cellV2Command } from './commands/cell-v2.js';
@@ -17,7 +17,6 @@ import { upgradeCommand } from './commands/upgrade.js';
 import { processWriters, type Writers } from './output.js';
 import { withBothSpellings } from './spellings.js';
 import { type GlobalArgs, Runtime } from './runtime.js';
-import { escapeControl } from '../text/escape.js';
 
 /** Every command, in one explicit list (no commandDir). */
 const COMMANDS = [apiDbCommand, dbCommand, cellV2Command, serviceCommand, schemaCommand, upgradeCommand, demoCommand] as const;

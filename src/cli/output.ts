@@ -1,5 +1,4 @@
-import { maskUrlsInText } from '../index.js';
-import { escapeControlKeepNewlines, escapeJsonText } from '../text/escape.js';
+import { escapeControlKeepNewlines, escapeJsonText, maskUrlsInText } from '../index.js';
 import { DEFAULT_TABLE_WIDTH, renderTable, type TableCell, type TableOptions, type TableStyle } from './table.js';
 
 /** Where a command writes: human tables or JSON on stdout, progress and notices on stderr. */

@@ -20,7 +20,8 @@ import type { GlobalArgs, Runtime } from '../runtime.js';
 import { lineFor, localTarget } from './line-commands.js';
 
 interface BaselineArgs extends GlobalArgs {
-  readonly version: string;
+  /** The positional VERSION (not `version`: that key is yargs' global --version flag). */
+  readonly VERSION: string;
   readonly 'dry-run'?: boolean | undefined;
   readonly 'local-cell'?: boolean | undefined;
   readonly cell?: string[] | undefined;
@@ -28,7 +29,7 @@ interface BaselineArgs extends GlobalArgs {
 
 function baselineOptions<T>(y: Argv<T>): Argv<T & BaselineArgs> {
   return y
-    .positional('version', { type: 'string', demandOption: true, describe: 'The migration (name or number) whose schema the database already has' })
+    .positional('VERSION', { type: 'string', demandOption: true, describe: 'The migration (name or number) whose schema the database already has' })
     .option('dry-run', { type: 'boolean', describe: 'Compare and print what would be recorded; record nothing' }) as unknown as Argv<T & BaselineArgs>;
 }
 
@@ -44,7 +45,7 @@ const json = (database: string, r: BaselineResult) => ({ database, version: r.ve
 
 async function baselineOne(rt: Runtime, target: LineTarget, args: BaselineArgs): Promise<number> {
   const config = await rt.config();
-  const result = await baselineLine({ ...target, config }, args.version, { dryRun: args['dry-run'], onProgress: (t) => rt.output.notice(t) });
+  const result = await baselineLine({ ...target, config }, String(args.VERSION), { dryRun: args['dry-run'], onProgress: (t) => rt.output.notice(t) });
   if (rt.output.json) rt.output.data({ line: target.line.id, ...json(target.url.masked, result) });
   else for (const l of describe(target.label, target.url.masked, result)) rt.output.line(l);
   return 0;
@@ -53,7 +54,7 @@ async function baselineOne(rt: Runtime, target: LineTarget, args: BaselineArgs):
 /** `api_db baseline VERSION`. */
 export function apiBaselineCommand(rt: Runtime) {
   return {
-    command: 'baseline <version>',
+    command: 'baseline <VERSION>',
     describe: 'Adopt an API database cellsdb did not build: check its schema matches VERSION, then record the migrations up to VERSION as applied',
     builder: (y: Argv<GlobalArgs>) => baselineOptions(y),
     run: async (args: BaselineArgs) => baselineOne(rt, await localTarget(rt, 'api'), args),
@@ -63,7 +64,7 @@ export function apiBaselineCommand(rt: Runtime) {
 /** `db baseline VERSION`: cell0 and every mapped cell (or `--cell`, `--local-cell`). */
 export function cellBaselineCommand(rt: Runtime) {
   return {
-    command: 'baseline <version>',
+    command: 'baseline <VERSION>',
     describe: 'Adopt cell databases cellsdb did not build: check each schema matches VERSION, then record the migrations up to VERSION as applied',
     builder: (y: Argv<GlobalArgs>) =>
       baselineOptions(y)
@@ -79,7 +80,7 @@ export function cellBaselineCommand(rt: Runtime) {
       const outcomes: CellOutcome<BaselineResult>[] = await scatterGather(
         where.cells,
         (cell) =>
-          baselineLine({ registry: rt.registry, url: cellDatabaseUrl(cell), line, label: `cell '${cellLabel(cell)}'`, config }, args.version, {
+          baselineLine({ registry: rt.registry, url: cellDatabaseUrl(cell), line, label: `cell '${cellLabel(cell)}'`, config }, String(args.VERSION), {
             dryRun: args['dry-run'],
             replays,
             onProgress: (t) => rt.output.notice(t),

@@ -1,26 +1,13 @@
 import type { Argv } from 'yargs';
-import {
-  cellDatabaseUrl,
-  cellLabel,
-  type CellOutcome,
-  cellScope,
-  createFailpoints,
-  type FanOutOptions,
-  InvalidInputError,
-  maskUrl,
-  statusOfCells,
-  type SyncResult,
-  syncCells,
-  throwIfAnyCellFailed,
-} from '../../index.js';
+import { cellDatabaseUrl, cellLabel, cellScope, createFailpoints, InvalidInputError, maskUrl, printableRows, statusOfCells, syncCells, throwIfAnyCellFailed, type CellOutcome, type FanOutOptions, type SyncResult } from '../../index.js';
 import type { LeafCommand } from '../command.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 import { previewCells } from '../sql-preview.js';
 import { cellBaselineCommand } from './baseline.js';
+import { resolveComputeNodeCommand } from './resolve-compute-node.js';
 import { commandGroup } from './group.js';
 import { onlineDataMigrationsCommand } from './online-data-migrations.js';
-import { lineFor, localTarget, reportEvents, requestedMark, statusOne, syncOne, type SyncArgs, syncOptions, versionNumber, versionOne } from './line-commands.js';
-import { printableRows } from '../../text/escape.js';
+import { lineFor, localTarget, reportEvents, requestedMark, statusOne, syncOne, type SyncArgs, syncOptions, syncVersion, versionNumber, versionOne } from './line-commands.js';
 
 interface CellScopeArgs extends GlobalArgs {
   readonly 'local-cell'?: boolean | undefined;
@@ -87,19 +74,19 @@ export function printCellSync(rt: Runtime, outcomes: readonly CellOutcome<SyncRe
 
 function syncCommand(rt: Runtime) {
   return {
-    command: 'sync [version]',
+    command: 'sync [VERSION]',
     describe: 'Apply pending cell migrations on cell0, then on every mapped cell concurrently',
     builder: (y: Argv<GlobalArgs>) => scopeOptions(syncOptions(y)),
     run: async (args: SyncArgs & CellScopeArgs) => {
       const where = await scope(rt, args, 'syncing');
       if (where.kind === 'local') return syncOne(rt, where.target, args);
-      if (args['dry-run']) return previewCells(rt, where.cells, where.options, args.version);
+      if (args['dry-run']) return previewCells(rt, where.cells, where.options, syncVersion(args));
       if (requestedMark(args)) {
         if (where.cells.length !== 1) throw new InvalidInputError('--mark-applied / --mark-pending act on one database: add --cell NAME or --local-cell');
         const cell = where.cells[0] as (typeof where.cells)[number];
         return syncOne(rt, { registry: rt.registry, url: cellDatabaseUrl(cell), line: where.options.line, label: `cell '${cellLabel(cell)}'`, config: where.options.config }, args);
       }
-      const outcomes = await syncCells(where.cells, where.options, args.version);
+      const outcomes = await syncCells(where.cells, where.options, syncVersion(args));
       printCellSync(rt, outcomes);
       throwIfAnyCellFailed(outcomes);
     },
@@ -165,6 +152,6 @@ export function dbCommand(rt: Runtime) {
   return commandGroup(rt, {
     command: 'db <command>',
     describe: 'The cell databases: sync, version, status, online_data_migrations (cell0 first, then every mapped cell)',
-    subcommands: [syncCommand, versionCommand, statusCommand, onlineDataMigrationsCommand, cellBaselineCommand],
+    subcommands: [syncCommand, versionCommand, statusCommand, onlineDataMigrationsCommand, cellBaselineCommand, resolveComputeNodeCommand],
   });
 }

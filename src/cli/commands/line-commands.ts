@@ -50,7 +50,8 @@ export async function localTarget(rt: Runtime, id: LineId): Promise<LineTarget> 
 }
 
 export interface SyncArgs extends GlobalArgs {
-  readonly version?: string | undefined;
+  /** The positional VERSION (not `version`: that key is yargs' global --version flag). */
+  readonly VERSION?: string | undefined;
   readonly 'mark-applied'?: string | undefined;
   readonly 'mark-pending'?: string | undefined;
   readonly 'dry-run'?: boolean | undefined;
@@ -58,21 +59,21 @@ export interface SyncArgs extends GlobalArgs {
 
 /** The options of `sync`, shared by `api_db sync` and `db sync`. */
 export function syncOptions<T>(y: Argv<T>): Argv<T & SyncArgs> {
-  // The global `--version` flag would make yargs read the VERSION positional as a boolean or a
-  // number (`db sync 3` gave 3, `0099` gave 99): sync has no --version of its own, VERSION is text.
   return y
-    .version(false)
-    .positional('version', { type: 'string', describe: 'Stop at this migration (name or number)' })
+    .positional('VERSION', { type: 'string', describe: 'Stop at this migration (name or number)' })
     .option('mark-applied', { type: 'string', describe: 'Record NAME as applied without running it (after checking a dirty migration by hand)' })
     .option('mark-pending', { type: 'string', describe: 'Remove NAME from the ledger so that the next sync runs it' })
     .option('dry-run', { type: 'boolean', describe: 'Print the SQL each pending migration would send (rehearsed on a scratch database); change nothing' })
-    .conflicts('mark-applied', ['mark-pending', 'version'])
+    .conflicts('mark-applied', ['mark-pending', 'VERSION'])
     .conflicts('dry-run', ['mark-applied', 'mark-pending']) as unknown as Argv<T & SyncArgs>;
 }
 
+/** The VERSION a sync asks for, as text (yargs may hand a number over). */
+export const syncVersion = (args: SyncArgs): string | undefined => (args.VERSION === undefined ? undefined : String(args.VERSION));
+
 /** Which mark, if any, a sync asks for. */
 export function requestedMark(args: SyncArgs): { name: string; state: 'applied' | 'pending' } | undefined {
-  if (args['mark-pending'] !== undefined && args.version !== undefined) throw new InvalidInputError('--mark-pending cannot be combined with VERSION');
+  if (args['mark-pending'] !== undefined && syncVersion(args) !== undefined) throw new InvalidInputError('--mark-pending cannot be combined with VERSION');
   if (args['mark-applied'] !== undefined) return { name: args['mark-applied'], state: 'applied' };
   if (args['mark-pending'] !== undefined) return { name: args['mark-pending'], state: 'pending' };
   return undefined;
@@ -80,7 +81,7 @@ export function requestedMark(args: SyncArgs): { name: string; state: 'applied' 
 
 /** `sync` on one database, printed. */
 export async function syncOne(rt: Runtime, target: LineTarget, args: SyncArgs): Promise<void> {
-  if (args['dry-run']) return previewOne(rt, target, args.version);
+  if (args['dry-run']) return previewOne(rt, target, syncVersion(args));
   const mark = requestedMark(args);
   if (mark) {
     await markMigration(target, mark.name, mark.state);
@@ -88,7 +89,7 @@ export async function syncOne(rt: Runtime, target: LineTarget, args: SyncArgs): 
     else rt.output.line(`${target.label}: ${mark.name} marked ${mark.state}`);
     return;
   }
-  const result: SyncResult = await syncLine(target, args.version);
+  const result: SyncResult = await syncLine(target, syncVersion(args));
   if (rt.output.json) {
     rt.output.data({ line: target.line.id, database: target.url.masked, from: result.from, to: result.to, applied: result.applied });
   } else if (result.applied.length === 0) {
@@ -129,7 +130,7 @@ export async function statusOne(rt: Runtime, target: LineTarget): Promise<number
 /** `api_db sync [VERSION]`. */
 export function apiSyncCommand(rt: Runtime) {
   return {
-    command: 'sync [version]',
+    command: 'sync [VERSION]',
     describe: 'Apply pending API migrations (up to VERSION: a name or its number)',
     builder: (y: Argv<GlobalArgs>) => syncOptions(y),
     run: async (args: SyncArgs) => syncOne(rt, await localTarget(rt, 'api'), args),

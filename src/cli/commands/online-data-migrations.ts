@@ -1,24 +1,9 @@
 import cliProgress from 'cli-progress';
 import type { Argv } from 'yargs';
-import {
-  cellDatabaseUrl,
-  cellLabel,
-  createFailpoints,
-  InvalidInputError,
-  LINES,
-  MOVER_DEFAULTS,
-  MOVERS,
-  MoverExit,
-  type RunnerOptions,
-  type RunReport,
-  requireOwnDatabase,
-  runOnlineDataMigrations,
-  selectCells,
-} from '../../index.js';
+import { cellDatabaseUrl, cellLabel, createFailpoints, escapeControl, InvalidInputError, LINES, MOVER_DEFAULTS, MoverExit, MOVERS, printableRows, quoted, requireOwnDatabase, runOnlineDataMigrations, selectCells, type RunnerOptions, type RunReport } from '../../index.js';
 import { checkLogFile, openBatchLog } from '../batch-log.js';
 import type { LeafCommand } from '../command.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
-import { escapeControl, printableRows, quoted } from '../../text/escape.js';
 
 /** Movers that start their adaptive batches elsewhere, for the help text: " (500 for …)". */
 const OWN_FIRST_SIZES = MOVERS.filter((m) => m.firstBatchSize !== undefined)

@@ -1,8 +1,7 @@
 import type { Argv } from 'yargs';
-import { CELL0_UUID, cellErrorMessage, CellsdbError, discoverHosts, failedCells, listCells } from '../../../index.js';
+import { CELL0_UUID, cellErrorMessage, CellsdbError, discoverHosts, escapeControl, failedCells, listCells, quoted } from '../../../index.js';
 import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
-import { escapeControl, quoted } from '../../../text/escape.js';
 
 interface Args extends GlobalArgs {
   readonly cell_uuid?: string | undefined;

@@ -1,8 +1,7 @@
 import type { Argv } from 'yargs';
-import { listCells, maskUrl } from '../../../index.js';
+import { listCells, maskUrl, printableRows } from '../../../index.js';
 import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
-import { printableRows } from '../../../text/escape.js';
 
 interface Args extends GlobalArgs {
   readonly verbose?: boolean | undefined;

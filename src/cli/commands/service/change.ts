@@ -1,8 +1,8 @@
+import { escapeControl } from '../../../index.js';
 import type { Argv } from 'yargs';
 import type { ServiceState } from '../../../index.js';
 import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
-import { escapeControl } from '../../../text/escape.js';
 
 interface Args extends GlobalArgs {
   readonly host: string;
