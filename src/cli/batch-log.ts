@@ -1,6 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { InvalidInputError, maskUrlsInText } from '../index.js';
+import { escapeControl } from '../text/escape.js';
 
 /** A batch as logged: which cell and mover, which keys, how many rows, how long. */
 export interface BatchLine {
@@ -37,11 +38,12 @@ export function openBatchLog(options: { file?: string | undefined; format: 'text
   return {
     batch(line) {
       if (logger) logger.info({ event: 'batch', ...line, keyRange: [line.afterKey, line.lastKey] }, 'batch');
-      else sink(`${new Date().toISOString()} batch cell=${line.cell} mover=${line.mover} keys=(${line.afterKey},${line.lastKey}] rows=${line.found} done=${line.done} ms=${line.ms}\n`);
+      // #14: a cell name cannot forge a log line or drive the terminal (JSON lines are escaped by pino).
+      else sink(`${new Date().toISOString()} batch cell=${escapeControl(line.cell)} mover=${line.mover} keys=(${line.afterKey},${line.lastKey}] rows=${line.found} done=${line.done} ms=${line.ms}\n`);
     },
     note(message, fields = {}) {
       if (logger) logger.warn(fields, maskUrlsInText(message));
-      else sink(`${new Date().toISOString()} ${maskUrlsInText(message)}\n`);
+      else sink(`${new Date().toISOString()} ${escapeControl(maskUrlsInText(message))}\n`);
     },
     close: () =>
       new Promise((resolve) => {
