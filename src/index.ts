@@ -119,13 +119,15 @@ export {
 export { checkResolveRequest, type ComputeNodeRow, resolveComputeNode, type ResolveComputeNodeRequest, type ResolveComputeNodeResult } from './cells/resolve-compute-node.js';
 export { type FanOutOptions, previewCells, selectCells, statusOfCells, syncCells } from './cells/fan-out.js';
 export { type RunnerEvents, type RunnerOptions, runOnlineDataMigrations } from './movers/runner.js';
-export { MOVER_DEFAULTS, type RunSettings, type RunSettingsInput, resolveRunSettings } from './movers/settings.js';
+export { DEFAULT_IMPACT_BUDGET, type ImpactSettings, MOVER_DEFAULTS, type RunSettings, type RunSettingsInput, resolveRunSettings } from './movers/settings.js';
 export { MoverExit, type MoverExitCode } from './movers/exit.js';
 export type { BlockedRowOf, MoverCellResult, MoverError, MoverTotal, RunReport } from './movers/report.js';
 export type { BatchEvent, CellRun, RetryEvent } from './movers/cell-run.js';
 export { BatchSizer, FIRST_BATCH_SIZE, MAX_BATCH_SIZE } from './movers/batch-sizer.js';
-export { type BatchTurn, FULL_SPEED, type PaceController, type YieldSettings, yieldToTraffic } from './movers/pace.js';
-export { otherSessionsProbe, TrafficGate } from './movers/traffic.js';
+export { type BatchTurn, CriticalLoadError, FULL_SPEED, ImpactPace, type PaceController, type TurnPace } from './movers/pace.js';
+export { CONTROL, type ControllerSettings, ImpactController, type PaceDecision, type PaceState, type PaceSummary, type ServerSample } from './movers/impact-controller.js';
+export { ImpactMonitor } from './movers/impact-monitor.js';
+export { describeThreshold, type ImpactBudget, LOAD_METRICS, type LoadMetric, type LoadThreshold, parseImpactBudget, parseLoadThresholds } from './movers/thresholds.js';
 export { createFailpoints, type Failpoint, type FailpointName, NO_FAILPOINTS } from './movers/failpoints.js';
 export type { BlockedRow, Mover, MoverBatch, MoverContext, Readiness } from './movers/types.js';
 export { MOVERS } from '../movers/index.js';

@@ -1,10 +1,7 @@
-// Adaptive batch sizes (`BatchSizer`) and the live-traffic gate (`TrafficGate`), without a database:
-// the sizes asked for after batches of given durations, and the turns given for given probe answers.
-// The movers' tests run them against real servers; here their rules are pinned down.
-import { setTimeout as sleep } from 'node:timers/promises';
+// Adaptive batch sizes (`BatchSizer`), without a database: the sizes asked for after batches of
+// given durations. The movers' tests run it against real servers; here its rules are pinned down.
 import test from 'ava';
 import { BatchSizer, FIRST_BATCH_SIZE, MAX_BATCH_SIZE } from '../src/movers/batch-sizer.js';
-import { TrafficGate } from '../src/movers/traffic.js';
 
 /** Feeds batches that take `fixedMs + rows * msPerRow` until the size stops changing; returns the sizes asked for. */
 function converge(sizer: BatchSizer, fixedMs: number, msPerRow: number, rounds = 12): number[] {
@@ -82,73 +79,11 @@ test('a shorter target (yielding to live traffic) gives smaller batches at once,
   t.is(sizer.next(25), 2_500);
 });
 
-/** A gate whose probe answers from `sessions`, re-asked every 10 ms. */
-function gateOn(sessions: { n: number }) {
-  const changes: boolean[] = [];
-  const gate = new TrafficGate(async () => sessions.n, (busy) => changes.push(busy), 10);
-  return { gate, changes };
-}
-
-/** Lets the gate ask twice (two answers in a row change its mind). */
-async function askTwice(gate: TrafficGate): Promise<boolean> {
-  let yielding = false;
-  for (let i = 0; i < 2; i++) {
-    const turn = await gate.enter();
-    yielding = turn.yielding;
-    turn.leave();
-    await sleep(15);
-  }
-  return yielding;
-}
-
-test('no other sessions: every batch goes at once, not yielding', async (t) => {
-  const { gate, changes } = gateOn({ n: 0 });
-  await askTwice(gate);
-  const turns = await Promise.all([gate.enter(), gate.enter(), gate.enter()]);
-  t.deepEqual(turns.map((turn) => turn.yielding), [false, false, false]);
-  t.deepEqual(changes, []);
-});
-
-test('one answer alone changes nothing: a blip of traffic (or our own pool growing) is not yielded to', async (t) => {
-  const sessions = { n: 3 };
-  const { gate, changes } = gateOn(sessions);
-  const first = await gate.enter();
-  t.false(first.yielding);
-  first.leave();
-  sessions.n = 0;
-  t.false(await askTwice(gate));
-  t.deepEqual(changes, []);
-});
-
-test('other sessions: one batch at a time, in order, until it leaves; then back to full speed', async (t) => {
-  const sessions = { n: 2 };
-  const { gate, changes } = gateOn(sessions);
-  t.true(await askTwice(gate));
-  const first = await gate.enter();
-  t.true(first.yielding);
-  let secondIn = false;
-  const second = gate.enter().then((turn) => {
-    secondIn = true;
-    return turn;
-  });
-  await sleep(30);
-  t.false(secondIn, 'the second batch waits for the first');
-  first.leave();
-  const turn = await second;
-  t.true(secondIn && turn.yielding);
-  turn.leave();
-  sessions.n = 0;
-  t.false(await askTwice(gate));
-  t.deepEqual(changes, [true, false]);
-});
-
-test('a probe that fails changes nothing: a yielding run goes on yielding', async (t) => {
-  let fail = false;
-  const gate = new TrafficGate(async () => {
-    if (fail) throw new Error('server gone');
-    return 1;
-  }, undefined, 0);
-  t.true(await askTwice(gate));
-  fail = true;
-  t.true(await askTwice(gate));
+test('a floor of rows (the pace controller, throttled): a short target never shrinks batches below it', (t) => {
+  const sizer = new BatchSizer(undefined, 100);
+  // Batches whose fixed cost alone is 40 ms: a 10 ms target would shrink them toward one row.
+  for (let i = 0; i < 6; i++) sizer.observe(sizer.next(10, 50), sizer.next(10, 50), 40 + sizer.next(10, 50) * 0.01);
+  t.is(sizer.next(10, 50), 50);
+  t.true(sizer.next(10) < 50, 'without the floor the same history asks for fewer rows');
+  t.is(new BatchSizer(5, 100).next(10, 50), 5, 'a fixed --batch-size stays fixed');
 });

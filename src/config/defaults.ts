@@ -15,6 +15,11 @@ export const DEFAULTS = {
   connectTimeoutSeconds: 10,
   /** `--concurrency`: cells worked on at once. */
   concurrency: 4,
+  /**
+   * `--max-impact`: how far the movers may push the impact probe's p99 (a ratio of its idle p99,
+   * or milliseconds).
+   */
+  maxImpact: '3x',
   /** `--servicegroup-driver`. */
   servicegroupDriver: 'database',
   /** `--service-down-time`: seconds without a heartbeat before a service is down (Nova's). */

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import { type DatabaseUrl, parseDatabaseUrl } from '../url.js';
+import { type ImpactBudget, type LoadThreshold, parseImpactBudget, parseLoadThresholds } from '../movers/thresholds.js';
 import { DEFAULTS, embeddedDataDir } from './defaults.js';
 import { ConfigFileError, type ConfigFileValues, type OsloConfigFiles, readConfigFiles } from './oslo-ini.js';
 import { ENVIRONMENT_ONLY, GLOBAL_OPTIONS, type GlobalFlag, type GlobalFlags, type GlobalOption } from './options.js';
@@ -25,7 +26,7 @@ export interface Config {
   readonly apiDb: DatabaseUrl | undefined;
   /** The local cell database (`--db`, `[database] connection`). */
   readonly db: DatabaseUrl | undefined;
-  readonly sources: Readonly<{ apiDb?: Source; db?: Source }>;
+  readonly sources: Readonly<{ apiDb?: Source; db?: Source; maxImpact?: Source }>;
   /** The config files read, in order (later ones win): the `--config-file`s, then each `--config-dir`'s `*.conf`. */
   readonly configFiles: readonly string[];
   /**
@@ -52,6 +53,15 @@ export interface Config {
   readonly connectTimeoutMs: number;
   /** Cells worked on at once (`--concurrency`). @default 4 */
   readonly concurrency: number;
+  /** How the movers spare the live cloud (`--max-impact`, `--max-load`, `--critical-load`). */
+  readonly movers: Readonly<{
+    /** @default parsed DEFAULTS.maxImpact ('3x') */
+    maxImpact: ImpactBudget;
+    /** Pause while any is over. @default none */
+    maxLoad: readonly LoadThreshold[];
+    /** Stop (exit 2) once any is over. @default none */
+    criticalLoad: readonly LoadThreshold[];
+  }>;
   /** The service-group API's driver and liveness settings (seconds). */
   readonly serviceGroup: Readonly<{
     /** @default 'database' */
@@ -170,6 +180,16 @@ class Resolver {
     return this.seconds(flag, fallback) / 1000;
   }
 
+  impactBudget(flag: GlobalFlag, fallback: string): ImpactBudget {
+    const found = this.find(flag);
+    return parseImpactBudget(found === undefined ? fallback : String(found.value), found?.name ?? `--${flag}`);
+  }
+
+  loadThresholds(flag: GlobalFlag): readonly LoadThreshold[] {
+    const found = this.find(flag);
+    return found === undefined ? [] : parseLoadThresholds(String(found.value), found.name);
+  }
+
   positiveInteger(flag: GlobalFlag, fallback: number): number {
     const found = this.find(flag);
     if (found === undefined) return fallback;
@@ -244,12 +264,13 @@ export function resolveConfig(input: ConfigInput = {}): Config {
     throw new InvalidInputError(`unknown ${r.find('table-style')?.name ?? '--table-style'} '${tableStyle}': use ascii or box`);
   }
   const home = resolve(env[ENV.home]?.trim() || DEFAULTS.home);
+  const maxImpactSource = r.find('max-impact')?.source;
   const embeddedDir = env[ENV.embeddedDir]?.trim();
 
   return Object.freeze({
     apiDb: apiDb?.url,
     db: db?.url,
-    sources: Object.freeze({ ...(apiDb ? { apiDb: apiDb.source } : {}), ...(db ? { db: db.source } : {}) }),
+    sources: Object.freeze({ ...(apiDb ? { apiDb: apiDb.source } : {}), ...(db ? { db: db.source } : {}), ...(maxImpactSource ? { maxImpact: maxImpactSource } : {}) }),
     configFiles: files.files,
     transportUrl: () => transportUrlOf(files),
     tableStyle,
@@ -261,6 +282,11 @@ export function resolveConfig(input: ConfigInput = {}): Config {
     statementTimeoutMs: r.seconds('statement-timeout', DEFAULTS.statementTimeoutSeconds, { allowZero: true }),
     connectTimeoutMs: r.seconds('connect-timeout', DEFAULTS.connectTimeoutSeconds),
     concurrency: r.positiveInteger('concurrency', DEFAULTS.concurrency),
+    movers: Object.freeze({
+      maxImpact: r.impactBudget('max-impact', DEFAULTS.maxImpact),
+      maxLoad: r.loadThresholds('max-load'),
+      criticalLoad: r.loadThresholds('critical-load'),
+    }),
     serviceGroup: Object.freeze({
       driver,
       redisUrl: r.string('redis-url'),

@@ -135,6 +135,14 @@ export interface DialectIntrospection {
    * without PROCESS) are not counted.
    */
   otherActiveSessions(sequelize: Sequelize, excluded: readonly number[], windowMs: number, database?: string): Promise<number>;
+  /**
+   * The movers' impact monitor's reading of a server, on its own `session`: other clients' statements
+   * running now in `databases` (`own`, the run's server ids, and the session itself left out), and
+   * sessions waiting for a lock one of `own` holds (PostgreSQL `pg_blocking_pids`; MariaDB
+   * `information_schema.INNODB_LOCK_WAITS`). Needs the privileges to see other sessions
+   * (pg_read_all_stats, PROCESS); without them the counts are low, never wrong the other way.
+   */
+  loadMetrics(session: SessionConnection, own: readonly number[], databases: readonly string[]): Promise<{ threadsRunning: number; lockWaits: number }>;
 }
 
 /** SQL text that differs between the dialects, built for a statement the caller sends. */

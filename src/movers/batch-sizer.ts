@@ -34,12 +34,17 @@ export class BatchSizer {
   ) {
     this.base = Math.min(MAX_BATCH_SIZE, Math.max(1, Math.round(first)));
   }
-  /** The next batch's size, for a batch that should take about `targetMs` (default: the sizer's). */
-  next(targetMs: number = this.targetMs): number {
+  /**
+   * The next batch's size, for a batch that should take about `targetMs` (default: the sizer's), and
+   * of at least `minRows` (the pace controller's floor: below it a batch is mostly fixed cost, and
+   * the movers rest instead), unless a lock conflict shrank it.
+   */
+  next(targetMs: number = this.targetMs, minRows = 1): number {
     if (this.fixed !== undefined) return this.fixed;
-    if (this.pinned || this.recentRows === 0) return this.base;
+    if (this.pinned) return this.base;
+    if (this.recentRows === 0) return Math.min(MAX_BATCH_SIZE, Math.max(minRows, this.base));
     const wanted = targetMs / (this.recentMs / this.recentRows);
-    return Math.round(Math.min(MAX_BATCH_SIZE, Math.max(1, this.base / 2, Math.min(this.base * 4, wanted))));
+    return Math.round(Math.min(MAX_BATCH_SIZE, Math.max(1, minRows, this.base / 2, Math.min(this.base * 4, wanted))));
   }
   /** A batch of up to `count` rows found `found` and took `ms`. */
   observe(count: number, found: number, ms: number): void {

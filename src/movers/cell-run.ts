@@ -4,7 +4,7 @@ import { CellsdbError } from '../errors.js';
 import { maskUrl } from '../url.js';
 import type { BatchSizer } from './batch-sizer.js';
 import type { Budget } from './budget.js';
-import type { PaceController } from './pace.js';
+import type { PaceController, TurnPace } from './pace.js';
 import type { BlockedRow, Mover, MoverBatch, MoverContext } from './types.js';
 
 /** What one mover did on one cell in one pass. */
@@ -26,6 +26,10 @@ export type BatchEvent = {
   readonly done: number;
   readonly ms: number;
   readonly yielding: boolean;
+  /** Ran below full speed, by the impact controller (absent without one: `--no-yield`, dry runs). */
+  readonly throttled?: boolean;
+  /** The pace controller's state when the batch got its turn (absent without one). */
+  readonly pace?: TurnPace | undefined;
 };
 
 /** A batch that hit a lock timeout or deadlock and is retried smaller. */
@@ -59,7 +63,7 @@ export async function moverApplies(mover: Mover, ctx: MoverContext): Promise<boo
   return readiness.state === 'ready';
 }
 
-async function migrateWithRetry(mover: Mover, ctx: MoverContext, count: number, after: number, parts: CellRunParts, yielding: boolean): Promise<MoverBatch> {
+async function migrateWithRetry(mover: Mover, ctx: MoverContext, count: number, after: number, parts: CellRunParts, turn: { yielding: boolean; pace?: TurnPace | undefined }): Promise<MoverBatch> {
   let size = count;
   for (let attempt = 0; ; attempt++) {
     const started = Date.now();
@@ -69,7 +73,7 @@ async function migrateWithRetry(mover: Mover, ctx: MoverContext, count: number, 
       const ms = Date.now() - started;
       if (size < count) parts.sizer.shrinkTo(size);
       parts.sizer.observe(size, batch.found, ms);
-      parts.onBatch?.({ mover: mover.name, cell: cellLabel(ctx.cell), afterKey: after, lastKey: batch.lastKey, count: size, found: batch.found, done: batch.done, ms, yielding });
+      parts.onBatch?.({ mover: mover.name, cell: cellLabel(ctx.cell), afterKey: after, lastKey: batch.lastKey, count: size, found: batch.found, done: batch.done, ms, yielding: turn.yielding, ...(turn.pace ? { throttled: turn.pace.state !== 'full', pace: turn.pace } : {}) });
       return batch;
     } catch (error) {
       const translated = translateDriverError(error, maskUrl(ctx.cell.databaseConnection));
@@ -102,11 +106,11 @@ export async function runMoverOnCell(mover: Mover, ctx: MoverContext, parts: Cel
       let count = 0;
       let batch: MoverBatch;
       try {
-        const size = sizer.next(turn.batchTargetMs);
+        const size = sizer.next(turn.batchTargetMs, turn.minRows);
         count = budget ? await budget.take(size) : size;
         if (count === 0) break;
         const started = performance.now();
-        batch = await migrateWithRetry(mover, ctx, count, after, parts, turn.yielding);
+        batch = await migrateWithRetry(mover, ctx, count, after, parts, turn);
         await turn.finished({ ms: performance.now() - started, rows: batch.done });
       } catch (error) {
         // A failed batch rolled back: its slice goes back, or the cells waiting on it would hang.

@@ -1,5 +1,6 @@
 import { type CellMappingRow, cellLabel } from '../cells/mappings.js';
 import type { CellRun } from './cell-run.js';
+import type { PaceSummary } from './impact-controller.js';
 import { dryRunExitCode, type MoverExitCode, runExitCode } from './exit.js';
 import type { BlockedRow } from './types.js';
 
@@ -41,6 +42,8 @@ export interface RunReport {
   readonly ran: number;
   readonly exitCode: MoverExitCode;
   readonly dryRun: boolean;
+  /** The impact controller's account of the run (absent without one: `--no-yield`, dry runs). */
+  readonly pace?: PaceSummary;
 }
 
 type CellEntry = { mover: string; cell: string; cellUuid: string; found: number; done: number; blocked: readonly BlockedRow[]; error?: string };

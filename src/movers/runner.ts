@@ -4,10 +4,11 @@ import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { BatchSizer } from './batch-sizer.js';
 import { Budget } from './budget.js';
 import { type BatchEvent, moverApplies, type RetryEvent, runMoverOnCell } from './cell-run.js';
-import { FULL_SPEED, type PaceController, yieldToTraffic } from './pace.js';
+import { ImpactController, type PaceSummary } from './impact-controller.js';
+import { ImpactMonitor } from './impact-monitor.js';
+import { CriticalLoadError, FULL_SPEED, ImpactPace, type PaceController } from './pace.js';
 import { RunTally, type RunReport } from './report.js';
-import { type RunSettings, type RunSettingsInput, resolveRunSettings } from './settings.js';
-import { otherSessionsProbe, TrafficGate } from './traffic.js';
+import { MOVER_DEFAULTS, type RunSettings, type RunSettingsInput, resolveRunSettings } from './settings.js';
 import type { Mover, MoverContext } from './types.js';
 
 /** What the runner reports as it goes (log lines, progress bars). */
@@ -16,8 +17,11 @@ export interface RunnerEvents {
   start?(settings: RunSettings): void;
   /** One line per batch: cell, mover, key range, rows, milliseconds. */
   batch?(event: BatchEvent): void;
-  /** Other clients appeared on (busy) or left (not busy) the servers the run uses; how yielding batches go. */
-  traffic?(event: { busy: boolean; sessions: number; batchTargetMs: number; niceRatio: number }): void;
+  /**
+   * The impact controller's state changed (full speed, throttled, paused, stopped) or its reason
+   * did: what it does, why, and the current rate (the progress display, the log).
+   */
+  pace?(summary: PaceSummary): void;
   /** A batch hit a lock timeout or deadlock and is retried smaller. */
   retry?(event: RetryEvent): void;
   /** Rows left per mover before the run, summed over cells (progress bar totals). */
@@ -41,13 +45,20 @@ interface Lane {
   readonly sizer: BatchSizer;
 }
 
-/** The pace controller for a run: yielding to other clients of the servers `databases` use, or full speed. */
+/** The pace controller for a run: driven by the measured impact on the servers `databases` use, or full speed. */
 function paceFor(settings: RunSettings, options: RunnerOptions, databases: readonly DatabaseHandle[]): PaceController {
-  const yielding = settings.yieldToTraffic;
-  if (!yielding || settings.dryRun) return FULL_SPEED;
-  const probe = otherSessionsProbe(databases, () => options.registry.ownSessionIds());
-  const gate = new TrafficGate(probe, (busy, sessions) => options.events?.traffic?.({ busy, sessions, ...yielding }));
-  return yieldToTraffic(gate, yielding);
+  const impact = settings.impact;
+  if (!impact) return FULL_SPEED;
+  const controller = new ImpactController({
+    maxConcurrency: settings.concurrency,
+    batchTargetMs: settings.batchTargetMs,
+    minRows: MOVER_DEFAULTS.minThrottledRows,
+    budget: impact.budget,
+    maxLoad: impact.maxLoad,
+    criticalLoad: impact.criticalLoad,
+  });
+  const monitor = new ImpactMonitor(options.registry, databases, () => options.registry.ownSessionIds(), { everyMs: impact.sampleEveryMs });
+  return new ImpactPace({ controller, monitor, onChange: (summary) => options.events?.pace?.(summary) });
 }
 
 /**
@@ -67,6 +78,8 @@ export async function runOnlineDataMigrations(options: RunnerOptions): Promise<R
     lanes: contexts.map((ctx): Lane => ({ cell: ctx.cell, ctx, sizer: new BatchSizer(settings.batchSize, settings.batchTargetMs, mover.firstBatchSize) })),
   }));
   const pace = paceFor(settings, options, [options.apiDb, ...contexts.map((c) => c.cellDb)]);
+  /** Set once `--critical-load` stops the run. */
+  let critical: CriticalLoadError | undefined;
   const concurrency = { concurrency: settings.concurrency };
   const tally = new RunTally();
 
@@ -93,6 +106,9 @@ export async function runOnlineDataMigrations(options: RunnerOptions): Promise<R
       if (o.ok) {
         tally.record(mover.name, o.cell, o.value);
         done += o.value.done;
+      } else if (o.error instanceof CriticalLoadError) {
+        // Not the cell's failure: the whole run stops (what the cell did before is kept).
+        critical = o.error;
       } else {
         tally.recordError(mover.name, o.cell, o.error.message);
       }
@@ -102,21 +118,32 @@ export async function runOnlineDataMigrations(options: RunnerOptions): Promise<R
 
   let migrated = 0;
   const { maxCount } = settings;
-  if (!settings.dryRun && maxCount !== undefined) {
-    for (const plan of plans) {
-      if (migrated >= maxCount) break;
-      migrated += await pass(plan, new Budget(maxCount - migrated, contexts.length));
+  await pace.start?.();
+  try {
+    if (!settings.dryRun && maxCount !== undefined) {
+      for (const plan of plans) {
+        if (migrated >= maxCount || critical) break;
+        migrated += await pass(plan, new Budget(maxCount - migrated, contexts.length));
+      }
+    } else if (!settings.dryRun) {
+      // Passes until one does no work: a later mover may unblock an earlier one.
+      for (;;) {
+        let passDone = 0;
+        for (const plan of plans) {
+          if (critical) break;
+          passDone += await pass(plan, undefined);
+        }
+        if (passDone === 0 || critical) break;
+      }
     }
-  } else if (!settings.dryRun) {
-    // Passes until one does no work: a later mover may unblock an earlier one.
-    for (;;) {
-      let passDone = 0;
-      for (const plan of plans) passDone += await pass(plan, undefined);
-      if (passDone === 0) break;
-    }
+  } finally {
+    await pace.stop?.();
   }
-  return tally.report(
+  if (critical) throw critical;
+  const paceSummary = pace.summary?.();
+  const report = tally.report(
     options.movers.map((m) => m.name),
     { dryRun: settings.dryRun, limited: maxCount !== undefined, migrated },
   );
+  return paceSummary ? { ...report, pace: paceSummary } : report;
 }

@@ -1,12 +1,12 @@
 import { DEFAULTS } from '../config/defaults.js';
 import type { StatementTimeouts } from '../db/dialect.js';
 import { type Failpoint, NO_FAILPOINTS } from './failpoints.js';
-import type { YieldSettings } from './pace.js';
+import { type ImpactBudget, type LoadThreshold, parseImpactBudget } from './thresholds.js';
 
 /**
  * The movers' own defaults, in one place, each applied once (by {@link resolveRunSettings}, or by
  * `BatchSizer` for the first batch size); the CLI's help quotes them. The settings every command
- * shares (`--concurrency`) take theirs from the configuration's `DEFAULTS`.
+ * shares (`--concurrency`, `--max-impact`) take theirs from the configuration's `DEFAULTS`.
  */
 export const MOVER_DEFAULTS = Object.freeze({
   /** Where adaptive batches start, unless a mover has its own first size: Nova's batch size. */
@@ -17,11 +17,12 @@ export const MOVER_DEFAULTS = Object.freeze({
   lockWaitMs: 5000,
   /** Retries of a batch that hit a lock timeout or deadlock, each at half the size. */
   retries: 3,
-  /** The batch duration while yielding to other clients, in milliseconds. */
-  yieldBatchMs: 10,
-  /** The rest after each batch while yielding, in batch durations (gh-ost's nice ratio). */
-  yieldNiceRatio: 2,
+  /** Throttled batches never shrink below this many rows (Nova's batch size): the movers rest instead. */
+  minThrottledRows: 50,
 });
+
+/** The impact budget `--max-impact` gives by default (`DEFAULTS.maxImpact`). */
+export const DEFAULT_IMPACT_BUDGET: ImpactBudget = parseImpactBudget(DEFAULTS.maxImpact, '--max-impact');
 
 /** How a run goes: the options of `runOnlineDataMigrations` that tune it. */
 export interface RunSettingsInput {
@@ -48,15 +49,32 @@ export interface RunSettingsInput {
   /** Ask each mover for its remaining rows before starting (for progress bars). @default false */
   readonly estimateFirst?: boolean | undefined;
   /**
-   * Yield to the live cloud: while other clients have sessions running statements (or that ran one
-   * within the last second) on a server the run uses, one batch runs at a time over all cells, of
-   * about `batchTargetMs` (default 10), each followed by a rest of `niceRatio` (default 2) times its
-   * duration. `false`: run at full speed whatever else the servers do.
+   * Yield to the live cloud on measured impact: a probe statement per server, timed on its own
+   * connection against its idle baseline, and the lock waits the run causes drive the batches, the
+   * cells worked at once and the rests (see `ImpactController`) toward `maxImpact`. `false`
+   * (`--no-yield`): full speed whatever the servers feel (`maxLoad` and `criticalLoad` still apply).
    * @default true
    */
-  readonly yieldToTraffic?: boolean | { readonly batchTargetMs?: number | undefined; readonly niceRatio?: number | undefined } | undefined;
+  readonly yieldToTraffic?: boolean | undefined;
+  /** The impact budget (`--max-impact`). @default DEFAULTS.maxImpact ('3x') */
+  readonly maxImpact?: ImpactBudget | undefined;
+  /** Pause while any of these is over (`--max-load`). @default none */
+  readonly maxLoad?: readonly LoadThreshold[] | undefined;
+  /** Stop the run (exit 2) once any of these is over (`--critical-load`). @default none */
+  readonly criticalLoad?: readonly LoadThreshold[] | undefined;
+  /** Milliseconds between two impact samples of a server. @default 200 */
+  readonly sampleEveryMs?: number | undefined;
   /** Crash-test failpoints (`createFailpoints`). @default NO_FAILPOINTS */
   readonly failpoints?: Failpoint | undefined;
+}
+
+/** How the run watches and spares the live cloud; undefined: it does not (full speed). */
+export interface ImpactSettings {
+  /** Undefined with `--no-yield`: only the thresholds apply. */
+  readonly budget: ImpactBudget | undefined;
+  readonly maxLoad: readonly LoadThreshold[];
+  readonly criticalLoad: readonly LoadThreshold[];
+  readonly sampleEveryMs: number;
 }
 
 /** A run's settings with every default applied. */
@@ -70,8 +88,8 @@ export interface RunSettings {
   readonly timeouts: StatementTimeouts;
   readonly retries: number;
   readonly estimateFirst: boolean;
-  /** Undefined: never yield. */
-  readonly yieldToTraffic: YieldSettings | undefined;
+  /** Undefined: never throttle (`--no-yield` without thresholds, or a dry run). */
+  readonly impact: ImpactSettings | undefined;
   readonly failpoint: Failpoint;
 }
 
@@ -79,22 +97,22 @@ export interface RunSettings {
 export function resolveRunSettings(input: RunSettingsInput): RunSettings {
   const yielding = input.yieldToTraffic ?? true;
   const d = MOVER_DEFAULTS;
+  const maxLoad = Object.freeze([...(input.maxLoad ?? [])]);
+  const criticalLoad = Object.freeze([...(input.criticalLoad ?? [])]);
+  const dryRun = input.dryRun ?? false;
+  const watch = !dryRun && (yielding || maxLoad.length > 0 || criticalLoad.length > 0);
   return Object.freeze({
     maxCount: input.maxCount,
     batchSize: input.batchSize,
     batchTargetMs: input.batchTargetMs ?? d.batchTargetMs,
     concurrency: input.concurrency ?? DEFAULTS.concurrency,
-    dryRun: input.dryRun ?? false,
+    dryRun,
     timeouts: Object.freeze({ lockWaitMs: input.lockWaitMs ?? d.lockWaitMs, statementTimeoutMs: input.statementTimeoutMs }),
     retries: input.retries ?? d.retries,
     estimateFirst: input.estimateFirst ?? false,
-    yieldToTraffic:
-      yielding === false
-        ? undefined
-        : Object.freeze({
-            batchTargetMs: (yielding === true ? undefined : yielding.batchTargetMs) ?? d.yieldBatchMs,
-            niceRatio: (yielding === true ? undefined : yielding.niceRatio) ?? d.yieldNiceRatio,
-          }),
+    impact: watch
+      ? Object.freeze({ budget: yielding ? (input.maxImpact ?? DEFAULT_IMPACT_BUDGET) : undefined, maxLoad, criticalLoad, sampleEveryMs: input.sampleEveryMs ?? 200 })
+      : undefined,
     failpoint: input.failpoints ?? NO_FAILPOINTS,
   });
 }

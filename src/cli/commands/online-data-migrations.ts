@@ -20,8 +20,6 @@ interface Args extends GlobalArgs {
   readonly cell?: string[] | undefined;
   readonly 'lock-wait'?: string | undefined;
   readonly yield?: boolean | undefined;
-  readonly 'yield-batch-ms'?: string | undefined;
-  readonly 'yield-nice-ratio'?: string | undefined;
 }
 
 function positiveInteger(flag: string, value: string | undefined): number | undefined {
@@ -30,13 +28,6 @@ function positiveInteger(flag: string, value: string | undefined): number | unde
     throw new InvalidInputError(`Must supply a positive whole number for --${flag}, got '${value}'`);
   }
   return Number(value);
-}
-
-function nonNegative(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidInputError(`Must supply a number of 0 or more for --${flag}, got '${value}'`);
-  return n;
 }
 
 /** Nova's lines, table and exit message; JSON with --json. */
@@ -49,6 +40,7 @@ function print(rt: Runtime, report: RunReport): void {
       cells: report.cells,
       blocked: report.blocked,
       errors: report.errors,
+      ...(report.pace ? { pace: report.pace } : {}),
     });
     return;
   }
@@ -72,7 +64,7 @@ function print(rt: Runtime, report: RunReport): void {
  * defaults), and where its batch log goes. The runtime supplies the registry, the movers, the
  * statement timeout and `--concurrency`.
  */
-export type MoverRun = Omit<RunnerOptions, 'registry' | 'movers' | 'statementTimeoutMs' | 'concurrency' | 'estimateFirst' | 'failpoints' | 'events'> & {
+export type MoverRun = Omit<RunnerOptions, 'registry' | 'movers' | 'statementTimeoutMs' | 'concurrency' | 'estimateFirst' | 'failpoints' | 'events' | 'maxImpact' | 'maxLoad' | 'criticalLoad'> & {
   readonly logFile?: string | undefined;
   readonly logFormat: 'text' | 'json';
 };
@@ -93,6 +85,7 @@ export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> 
       )
     : undefined;
   const barOf = new Map<string, { bar: cliProgress.SingleBar; done: number; total: number }>();
+  let paceState = 'full';
   try {
     const report = await runOnlineDataMigrations({
       ...options,
@@ -100,6 +93,9 @@ export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> 
       movers: MOVERS,
       statementTimeoutMs: config.statementTimeoutMs,
       concurrency: config.concurrency,
+      maxImpact: config.movers.maxImpact,
+      maxLoad: config.movers.maxLoad,
+      criticalLoad: config.movers.criticalLoad,
       estimateFirst: showBars,
       failpoints: createFailpoints(config.failpoint),
       events: {
@@ -111,12 +107,16 @@ export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> 
               : `Running batches of ${settings.batchSize} until complete`,
           );
         },
-        traffic: ({ busy, sessions, batchTargetMs, niceRatio }) =>
-          rt.output.notice(
-            busy
-              ? `${sessions} other session(s) active on the database servers: yielding, one batch at a time of about ${batchTargetMs} ms, each followed by a rest ${niceRatio} times as long (--no-yield to ignore them)`
-              : 'no other sessions active on the database servers: back to full speed',
-          ),
+        pace: (summary) => {
+          const text =
+            summary.state === 'full'
+              ? `movers back to full speed (${summary.concurrency} cells at once)`
+              : `movers ${summary.state}: ${summary.reason ?? 'over the impact budget'}${summary.state === 'throttled' ? ` (${summary.concurrency} cell(s) at once, ${summary.rowsPerSecond} rows/s; --max-impact to change the budget, --no-yield to ignore it)` : ''}`;
+          log.note(text, { event: 'pace', ...summary });
+          // On stderr, only the changes of state (the reasons change with every step of the controller).
+          if (summary.state !== paceState && !rt.output.json) rt.output.notice(text);
+          paceState = summary.state;
+        },
         estimated: (mover, remaining) => {
           if (bars) barOf.set(mover, { bar: bars.create(Math.max(remaining, 1), 0, { mover, left: remaining }), done: 0, total: remaining });
         },
@@ -166,20 +166,16 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         .option('yield', {
           type: 'boolean',
           default: true,
-          describe: 'While other clients have sessions active on a database server (a statement within the last second), run one batch at a time over all cells, of --yield-batch-ms; --no-yield runs at full speed regardless',
-        })
-        .option('yield-batch-ms', { type: 'string', describe: `Target batch duration while yielding [default: ${MOVER_DEFAULTS.yieldBatchMs}]` })
-        .option('yield-nice-ratio', { type: 'string', describe: `While yielding, rest after each batch this many times its duration (0: no rest) [default: ${MOVER_DEFAULTS.yieldNiceRatio}]` }) as unknown as Argv<Args>,
+          describe: "Throttle the movers on their measured impact on each server (an impact probe against its idle baseline, lock waits they cause; see --max-impact); --no-yield runs at full speed regardless (--max-load and --critical-load still apply)",
+        }) as unknown as Argv<Args>,
     run: async (args: Args) => {
       const maxCount = positiveInteger('max-count', args['max-count']);
       const batchSize = positiveInteger('batch-size', args['batch-size']);
       const batchTargetMs = positiveInteger('batch-ms', args['batch-ms']);
       if (batchSize !== undefined && batchTargetMs !== undefined) throw new InvalidInputError('--batch-size and --batch-ms exclude each other: a fixed size, or a target duration');
       const lockWaitSeconds = positiveInteger('lock-wait', args['lock-wait']);
-      const yieldBatchMs = positiveInteger('yield-batch-ms', args['yield-batch-ms']);
-      const yieldNiceRatio = nonNegative('yield-nice-ratio', args['yield-nice-ratio']);
-      if (args.yield === false && (yieldBatchMs !== undefined || yieldNiceRatio !== undefined)) {
-        throw new InvalidInputError('--yield-batch-ms and --yield-nice-ratio tune yielding: they exclude --no-yield');
+      if (args.yield === false && rt.resolved?.sources.maxImpact !== undefined) {
+        throw new InvalidInputError('--max-impact sets the budget of yielding: it excludes --no-yield');
       }
       await checkLogFile(args['log-file']);
       const api = await rt.apiDatabase();
@@ -200,7 +196,7 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         batchTargetMs,
         dryRun: args['dry-run'] === true,
         lockWaitMs: lockWaitSeconds === undefined ? undefined : lockWaitSeconds * 1000,
-        yieldToTraffic: args.yield === false ? false : { batchTargetMs: yieldBatchMs, niceRatio: yieldNiceRatio },
+        yieldToTraffic: args.yield !== false,
         logFile: args['log-file'],
         logFormat: args['log-format'] === 'json' ? 'json' : 'text',
       });

@@ -85,4 +85,19 @@ export const postgresIntrospection: DialectIntrospection = {
     );
     return Number(rows[0]?.n ?? 0);
   },
+
+  async loadMetrics(session, own, databases) {
+    const ids = [...own].filter((id) => Number.isInteger(id));
+    const rows = await session.query<{ running: string | number; lock_waits: string | number }>(
+      `SELECT
+         (SELECT COUNT(*) FROM pg_stat_activity
+           WHERE backend_type = 'client backend' AND state = 'active' AND pid <> pg_backend_pid()
+             AND NOT (pid = ANY($1::int[])) AND datname = ANY($2::text[])) AS running,
+         (SELECT COUNT(*) FROM pg_stat_activity
+           WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND NOT (pid = ANY($1::int[]))
+             AND pg_blocking_pids(pid) && $1::int[]) AS lock_waits`,
+      [ids, [...databases]],
+    );
+    return { threadsRunning: Number(rows[0]?.running ?? 0), lockWaits: Number(rows[0]?.lock_waits ?? 0) };
+  },
 };
