@@ -1,7 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { pino, type Logger } from 'pino';
-import { InvalidInputError, maskUrlsInText } from '../index.js';
-import { escapeControl } from '../text/escape.js';
+import { escapeControl, InvalidInputError, maskUrlsInText } from '../index.js';
 
 /** A batch as logged: which cell and mover, which keys, how many rows, how long. */
 export interface BatchLine {
