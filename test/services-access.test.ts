@@ -15,7 +15,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const SERVICES_SQL = /\b(from|join|update|into)\s+[`"]?services[`"]?(?=[\s,;)`'"]|$)|(['"])services\2/i;
 
 const ALLOWED: Readonly<Record<string, string>> = {
-  'src/cells/resolve-compute-node.ts': 'resolves a blocked compute node by checking that its new host has a compute service row, in the same transaction as the update (#15)',
+  'src/cells/resolve-compute-node.ts': 'the collision check of resolve_compute_node joins services as the compute-node mover does (nodes that will take their host from their service), in the transaction that sets the host (#15)',
   // Bulk, set-based backfill of compute_nodes.host: one statement per batch reads services.host;
   // going through the API row by row would make the mover thousands of times slower.
   'movers/compute-node-host.ts': 'the compute-node mover reads services.host in its set-based batch SQL',
