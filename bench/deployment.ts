@@ -1,7 +1,7 @@
 import { QueryTypes } from 'sequelize';
 import { main } from '../src/cli/main.js';
 import { ConnectionRegistry } from '../src/db/registry.js';
-import { type DatabaseUrl, maskUrlsInText } from '../src/url.js';
+import { type DatabaseUrl, maskUrlsInText } from '../src/url/index.js';
 import type { CellSizes } from './options.js';
 import type { BenchServer } from './server.js';
 

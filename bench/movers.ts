@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { maskUrlsInText } from '../src/url.js';
+import { maskUrlsInText } from '../src/url/index.js';
 import { cleanEnv, type Deployment } from './deployment.js';
 import { percentile } from './stats.js';
 

@@ -22,7 +22,7 @@ import { type MoverFigures, type MoverRun, runMovers } from './movers.js';
 import { type BenchOptions, type CellSizes, parseOptions, scaled } from './options.js';
 import { profileMovers } from './profile.js';
 import { type BenchServer, openServer } from './server.js';
-import { maskUrlsInText } from '../src/url.js';
+import { maskUrlsInText } from '../src/url/index.js';
 import { round } from './stats.js';
 import { MOVER_DEFAULTS } from '../src/movers/settings.js';
 import { startWorkload, type WorkloadResult } from './workload.js';

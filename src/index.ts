@@ -42,7 +42,7 @@ export {
   ObjectError,
   ServiceNotFoundError,
 } from './errors.js';
-export { type DatabaseUrl, type Dialect, maskUrl, maskUrlsInText, parseDatabaseUrl, withDatabase } from './url.js';
+export { type DatabaseUrl, type Dialect, maskUrl, maskUrlsInText, parseDatabaseUrl, withDatabase } from './url/index.js';
 export type {
   DialectAdapter,
   DialectConnection,

@@ -11,7 +11,7 @@ import { dialectFor } from '../src/db/dialects.js';
 import { ConnectionRegistry } from '../src/db/registry.js';
 import { Ledger, type LedgerRow } from '../src/migrate/ledger.js';
 import { LINES, listMigrationFiles } from '../src/migrate/lines.js';
-import type { DatabaseUrl, Dialect } from '../src/url.js';
+import type { DatabaseUrl, Dialect } from '../src/url/index.js';
 import { type CliResult, runCli } from './helpers/cli.js';
 import { adminUrl, eachDialect, useDatabase } from './helpers/databases.js';
 

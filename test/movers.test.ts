@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { QueryTypes, Transaction } from 'sequelize';
 import { ConnectionRegistry } from '../src/db/registry.js';
-import type { DatabaseUrl } from '../src/url.js';
+import type { DatabaseUrl } from '../src/url/index.js';
 import { type Cell, insertRows, query, runInProcess, useCell } from './helpers/cells.js';
 import type { CliResult } from './helpers/cli.js';
 import { eachDialect } from './helpers/databases.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import anyTest, { type TestFn } from 'ava';
 import { ConfigFileError, DEFAULTS, ENV, GLOBAL_OPTIONS, readConfigFiles, requireApiDb, requireCellDb, resolveConfig } from '../src/config/index.js';
 import { ExitCode, InvalidInputError } from '../src/errors.js';
-import { type DatabaseUrl, maskUrl, maskUrlsInText, parseDatabaseUrl, withDatabase } from '../src/url.js';
+import { type DatabaseUrl, maskUrl, maskUrlsInText, parseDatabaseUrl, withDatabase } from '../src/url/index.js';
 
 interface Ctx {
   /** A fresh folder for this test's config files, removed when the test ends. */

@@ -7,7 +7,7 @@
 // A failure prints the seed and the shrunk counterexample.
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
-import { maskUrl, maskUrlsInText, parseDatabaseUrl, parseTransportUrl } from '../src/url.js';
+import { maskUrl, maskUrlsInText, parseDatabaseUrl, parseTransportUrl } from '../src/url/index.js';
 
 /** Cases per property. @default 1000 */
 const RUNS = Number(process.env.CELLSDB_PROPERTY_RUNS ?? 1000);

@@ -2,7 +2,7 @@
 // path (issues 14 and 16): pure unit tests, no database.
 import test from 'ava';
 import { ExitCode, InvalidInputError } from '../src/errors.js';
-import { maskUrl, maskUrlsInText, parseDatabaseUrl, parseTransportUrl, pyUnquote, withDatabase } from '../src/url.js';
+import { maskUrl, maskUrlsInText, parseDatabaseUrl, parseTransportUrl, pyUnquote, withDatabase } from '../src/url/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // nova/tests/unit/cmd/test_manage.py, test_map_cell0_default_database_special_characters: the

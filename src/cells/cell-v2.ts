@@ -1,7 +1,7 @@
 import type { DialectSql } from '../db/dialect.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { CellsdbError, InvalidInputError } from '../errors.js';
-import { type DatabaseUrl, databaseIdentity, maskUrl, parseDatabaseUrl, withDatabase } from '../url.js';
+import { type DatabaseUrl, databaseIdentity, maskUrl, parseDatabaseUrl, withDatabase } from '../url/index.js';
 import type { ServiceGroupApi } from '../servicegroup/api.js';
 import { CellRecords } from './cell-records.js';
 import { CELL0_UUID, type CellMappingRow, cellLabel, type HostMappingRow, MappingStore } from './mappings.js';

@@ -3,7 +3,7 @@ import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { translateDriverError } from '../db/translate-error.js';
 import { CellsdbError } from '../errors.js';
-import { type DatabaseUrl, maskUrl, parseDatabaseUrl } from '../url.js';
+import { type DatabaseUrl, maskUrl, parseDatabaseUrl } from '../url/index.js';
 import { type CellMappingRow, cellLabel } from './mappings.js';
 
 /** The result of work on one cell: its value, or the error for that cell alone. */

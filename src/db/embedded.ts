@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULTS, embeddedDataDir } from '../config/defaults.js';
 import { CellsdbError } from '../errors.js';
-import { type DatabaseUrl, parseDatabaseUrl } from '../url.js';
+import { type DatabaseUrl, parseDatabaseUrl } from '../url/index.js';
 import type { SessionConnection } from './dialect.js';
 import { postgresConnection } from './postgres/connection.js';
 

@@ -1,6 +1,6 @@
 import { Sequelize } from 'sequelize';
 import { DEFAULTS } from '../config/defaults.js';
-import type { DatabaseUrl } from '../url.js';
+import type { DatabaseUrl } from '../url/index.js';
 import type { DialectAdapter, PoolOptions, SessionConnection } from './dialect.js';
 import { dialectFor } from './dialects.js';
 import { translateDriverError } from './translate-error.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CellsdbError, DatabaseConnectionError } from '../errors.js';
-import { type DatabaseUrl, withDatabase } from '../url.js';
+import { type DatabaseUrl, withDatabase } from '../url/index.js';
 import type { DialectConnection, SessionConnection } from './dialect.js';
 import { dialectFor } from './dialects.js';
 import { ConnectionRegistry } from './registry.js';

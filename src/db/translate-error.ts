@@ -1,5 +1,5 @@
 import { CellsdbError, DatabaseConnectionError, DatabaseTimeoutError } from '../errors.js';
-import { maskUrlsInText } from '../url.js';
+import { maskUrlsInText } from '../url/index.js';
 
 interface DriverErrorish {
   code?: unknown;

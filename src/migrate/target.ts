@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.js';
 import type { ConnectionRegistry } from '../db/registry.js';
 import type { Failpoint } from '../movers/failpoints.js';
-import type { DatabaseUrl } from '../url.js';
+import type { DatabaseUrl } from '../url/index.js';
 import type { MigrationLine } from './lines.js';
 
 /** Progress a caller may show: waiting for the lock, a migration starting or done. */

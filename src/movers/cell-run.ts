@@ -1,7 +1,7 @@
 import { cellLabel } from '../cells/mappings.js';
 import { isRetryableConflict, translateDriverError } from '../db/translate-error.js';
 import { CellsdbError } from '../errors.js';
-import { maskUrl } from '../url.js';
+import { maskUrl } from '../url/index.js';
 import type { BatchSizer } from './batch-sizer.js';
 import type { Budget } from './budget.js';
 import type { PaceController, TurnPace } from './pace.js';

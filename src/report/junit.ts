@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { create } from 'xmlbuilder2';
-import { maskUrlsInText } from '../url.js';
+import { maskUrlsInText } from '../url/index.js';
 import { type CheckResult, tally } from './checks.js';
 
 // XML 1.0 cannot carry most control characters, even escaped: a driver message with one would make

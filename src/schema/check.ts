@@ -7,7 +7,7 @@ import { isMissingTable } from '../db/translate-error.js';
 import { DEFAULTS } from '../config/index.js';
 import { InvalidInputError } from '../errors.js';
 import { type CheckResult, exitCodeOf } from '../report/checks.js';
-import { type DatabaseUrl, maskUrl } from '../url.js';
+import { type DatabaseUrl, maskUrl } from '../url/index.js';
 import { checkLive, type LiveCheckInputs, type Replays } from './check-live.js';
 import type { DatabaseFindings } from './check-recorder.js';
 import { checkScratch, type ScratchCheckInputs } from './check-scratch.js';

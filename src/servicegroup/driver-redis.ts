@@ -1,6 +1,6 @@
 import type { CellMappingRow } from '../cells/mappings.js';
 import { CellsdbError } from '../errors.js';
-import { maskUrl } from '../url.js';
+import { maskUrl } from '../url/index.js';
 import type { LivenessDriver, ServiceRecord } from './types.js';
 
 /**

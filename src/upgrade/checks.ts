@@ -5,7 +5,7 @@ import { CELL0_UUID, cellLabel } from '../cells/mappings.js';
 import type { MigrationLine } from '../migrate/lines.js';
 import { baselineCommand } from '../migrate/foreign.js';
 import { planAim, type SyncPlan } from '../migrate/plan.js';
-import { maskUrl } from '../url.js';
+import { maskUrl } from '../url/index.js';
 import { type CellFacts, gatherUpgradeFacts, type UpgradeCheckOptions, type UpgradeFacts } from './context.js';
 
 export type { UpgradeCheckOptions } from './context.js';
