@@ -38,12 +38,30 @@ export const ExitCode = {
 export class CellsdbError extends Error {
   /** Process exit code the CLI uses for this error. @default ExitCode.failure */
   readonly exitCode: number;
+  /**
+   * Secret values this error's chain may hold in a driver's words (the password of the URL it was
+   * raised on, in each spelling): the CLI removes them by value from what it prints (`--debug`
+   * stacks included). Not enumerable: never serialised.
+   */
+  declare readonly secrets: readonly string[];
 
-  constructor(message: string, options: { exitCode?: number; cause?: unknown } = {}) {
+  constructor(message: string, options: { exitCode?: number; cause?: unknown; secrets?: readonly string[] } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.exitCode = options.exitCode ?? ExitCode.failure;
+    Object.defineProperty(this, 'secrets', { value: Object.freeze([...(options.secrets ?? [])]), enumerable: false });
   }
+}
+
+/** The secret values carried by an error and every error of its `cause` chain (see `CellsdbError.secrets`). */
+export function secretsOfError(error: unknown): string[] {
+  const found: string[] = [];
+  let e: unknown = error;
+  for (let depth = 0; depth < 10 && e instanceof Error; depth++) {
+    if (e instanceof CellsdbError) found.push(...e.secrets);
+    e = e.cause;
+  }
+  return found;
 }
 
 /** Bad flags, arguments, URLs or configuration: exit 127, nothing is written. */
@@ -58,8 +76,8 @@ export class DatabaseConnectionError extends CellsdbError {
   readonly target: string;
   readonly reason: 'unreachable' | 'authentication' | 'unknown-database' | 'timeout' | 'other';
 
-  constructor(reason: DatabaseConnectionError['reason'], target: string, detail: string, cause?: unknown) {
-    super(`${detail} (${target})`, { cause });
+  constructor(reason: DatabaseConnectionError['reason'], target: string, detail: string, cause?: unknown, secrets?: readonly string[]) {
+    super(`${detail} (${target})`, { cause, ...(secrets ? { secrets } : {}) });
     this.reason = reason;
     this.target = target;
   }

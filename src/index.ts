@@ -41,8 +41,9 @@ export {
   MigrationFailedError,
   ObjectError,
   ServiceNotFoundError,
+  secretsOfError,
 } from './errors.js';
-export { type DatabaseUrl, type Dialect, maskUrl, maskUrlsInText, parseDatabaseUrl, withDatabase } from './url/index.js';
+export { type DatabaseUrl, type Dialect, displayUrl, maskUrl, parseDatabaseUrl, redactSecrets, refusedUrl, SecretRegistry, urlSecrets, withDatabase } from './url/index.js';
 export type {
   DialectAdapter,
   DialectConnection,

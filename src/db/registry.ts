@@ -73,7 +73,7 @@ export class ConnectionRegistry {
         try {
           return await work(sequelize);
         } catch (error) {
-          throw translateDriverError(error, url.masked);
+          throw translateDriverError(error, url);
         }
       },
     };
@@ -106,14 +106,14 @@ export class ConnectionRegistry {
         applicationName,
       });
     } catch (error) {
-      throw translateDriverError(error, url.masked);
+      throw translateDriverError(error, url);
     }
     const tracked: SessionConnection = {
       query: async (sql, params) => {
         try {
           return await session.query(sql, params);
         } catch (error) {
-          throw translateDriverError(error, url.masked);
+          throw translateDriverError(error, url);
         }
       },
       close: async () => {

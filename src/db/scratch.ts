@@ -86,7 +86,7 @@ export async function withScratchDatabase<T>(
       await registry.close();
       await connection.dropDatabase(session, name).catch((error: unknown) => {
         options.onLeftBehind?.(
-          `the scratch database ${name} on ${server.masked} was left behind (${driverMessage(error)}); drop it by hand: ${connection.dropDatabaseStatement(name)}`,
+          `the scratch database ${name} on ${server.masked} was left behind (${driverMessage(error, server)}); drop it by hand: ${connection.dropDatabaseStatement(name)}`,
         );
       });
     }

@@ -45,7 +45,7 @@ export const runsInTransaction = (mod: Pick<MigrationModule, 'transactional'>, t
 export function migrationFailure(deps: Pick<StepDeps, 'target' | 'handle'>, migration: string, error: unknown): CellsdbError {
   const { line, label, url } = deps.target;
   if (error instanceof MigrationBlockedError) return new MigrationBlockedError(`${error.message} (blocker ${migration})`, { cause: error });
-  const translated = translateDriverError(error, url.masked);
+  const translated = translateDriverError(error, url);
   return new MigrationFailedError(
     `${line.title} migration ${migration} failed on ${label}: ${translated.message}` +
       (deps.handle.dialect.transactionalDdl ? '; it was rolled back' : `; run '${line.command}' again after checking the schema`),

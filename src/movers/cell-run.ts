@@ -1,7 +1,7 @@
 import { cellLabel } from '../cells/mappings.js';
 import { isRetryableConflict, translateDriverError } from '../db/translate-error.js';
 import { CellsdbError } from '../errors.js';
-import { maskUrl } from '../url/index.js';
+import { displayUrl } from '../url/index.js';
 import type { BatchSizer } from './batch-sizer.js';
 import type { Budget } from './budget.js';
 import type { PaceController, TurnPace } from './pace.js';
@@ -76,7 +76,7 @@ async function migrateWithRetry(mover: Mover, ctx: MoverContext, count: number, 
       parts.onBatch?.({ mover: mover.name, cell: cellLabel(ctx.cell), afterKey: after, lastKey: batch.lastKey, count: size, found: batch.found, done: batch.done, ms, yielding: turn.yielding, ...(turn.pace ? { throttled: turn.pace.state !== 'full', pace: turn.pace } : {}) });
       return batch;
     } catch (error) {
-      const translated = translateDriverError(error, maskUrl(ctx.cell.databaseConnection));
+      const translated = translateDriverError(error, ctx.cell.databaseConnection);
       if (!isRetryableConflict(error) || attempt >= parts.retries) {
         throw new CellsdbError(`the batch after key ${after} (up to ${size} rows) failed: ${translated.message}`, {
           cause: translated,

@@ -1,6 +1,6 @@
 import type { CellMappingRow } from '../cells/mappings.js';
 import { CellsdbError } from '../errors.js';
-import { maskUrl } from '../url/index.js';
+import { displayUrl } from '../url/index.js';
 import type { LivenessDriver, ServiceRecord } from './types.js';
 
 /**
@@ -17,7 +17,7 @@ export async function redisDriver(url: string, options: { ttlSeconds: number; ke
   try {
     await client.connect();
   } catch (cause) {
-    throw new CellsdbError(`cannot reach Redis at ${maskUrl(url)}: ${(cause as Error).message}`, { cause });
+    throw new CellsdbError(`cannot reach Redis at ${displayUrl(url)}: ${(cause as Error).message}`, { cause });
   }
   const prefix = options.keyPrefix ?? 'cellsdb:servicegroup';
   const key = (cell: CellMappingRow, service: ServiceRecord) => `${prefix}:${cell.uuid}:${service.id}`;

@@ -38,14 +38,11 @@ export interface Located {
   readonly entries: readonly LocatedEntry[];
   /** Where the path, query or fragment after the last host starts. */
   readonly tail: number;
-  /** Where the URL ends (the end of the string, except in free text). */
+  /** Where the URL ends. */
   readonly end: number;
 }
 
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
-
-// In free text a URL's host or path ends at white space, a quote or closing punctuation.
-export const TEXT_STOP = /[\s'"<>()[\]{}|\\^`]/;
 
 /**
  * Locates every userinfo, host and port of the URL whose `scheme://` ends at `start`, reading the
@@ -54,11 +51,10 @@ export const TEXT_STOP = /[\s'"<>()[\]{}|\\^`]/;
  * password is `[^@]*`); this takes the first '@' after which no other '@' comes before the host
  * ends, so that an unencoded '@' in a password ends up in the password, not in the host (which
  * SQLAlchemy would then fail to connect to). With the `transport` grammar a ',' also ends a host
- * and starts the next one (oslo.messaging's `user:pass@h1,user:pass@h2`). In free text (`text`)
- * a host also ends at white space or a quote, and a password never spans a line.
+ * and starts the next one (oslo.messaging's `user:pass@h1,user:pass@h2`).
  */
-export function locate(s: string, start: number, grammar: Grammar, text: boolean): Outcome<Located> {
-  const located = locateEntries(s, start, grammar, text);
+export function locate(s: string, start: number, grammar: Grammar): Outcome<Located> {
+  const located = locateEntries(s, start, grammar);
   if (!located.ok) return located;
   // An '@' in the path means the userinfo was not where the grammar put it (an unencoded '/' or
   // '?' before an '@' in a password, or a mistyped ':'): not a URL this can mask precisely.
@@ -72,16 +68,16 @@ export function locate(s: string, start: number, grammar: Grammar, text: boolean
   return located;
 }
 
-function locateEntries(s: string, start: number, grammar: Grammar, text: boolean): Outcome<Located> {
+function locateEntries(s: string, start: number, grammar: Grammar): Outcome<Located> {
   const entries: LocatedEntry[] = [];
-  const lineEnd = text ? indexOrEnd(s, '\n', start) : s.length;
+  const lineEnd = s.length;
   let pos = start;
   for (;;) {
     // The user name: SQLAlchemy's `[^:/]*`; a transport host list also ends it at ',', '?' or '#'.
     let runEnd = pos;
     while (runEnd < lineEnd) {
       const c = s[runEnd] as string;
-      if (c === ':' || c === '/' || (grammar === 'transport' && (c === ',' || c === '?' || c === '#')) || (text && TEXT_STOP.test(c))) break;
+      if (c === ':' || c === '/' || (grammar === 'transport' && (c === ',' || c === '?' || c === '#'))) break;
       runEnd++;
     }
     let userEnd = pos;
@@ -89,7 +85,7 @@ function locateEntries(s: string, start: number, grammar: Grammar, text: boolean
     let hasUserInfo = false;
     let hostStart = pos;
     if (s[runEnd] === ':') {
-      const at = findUserInfoEnd(s, runEnd + 1, lineEnd, grammar, text);
+      const at = findUserInfoEnd(s, runEnd + 1, lineEnd, grammar);
       if (at >= 0) {
         userEnd = runEnd;
         password = { start: runEnd + 1, end: at };
@@ -106,7 +102,7 @@ function locateEntries(s: string, start: number, grammar: Grammar, text: boolean
         hostStart = at + 1;
       }
     }
-    const hostPort = readHostPort(s, hostStart, lineEnd, grammar, text);
+    const hostPort = readHostPort(s, hostStart, lineEnd, grammar);
     if (!hostPort.ok) return hostPort;
     const { host, port, end } = hostPort.value;
     entries.push({ userStart: pos, userEnd, password, hasUserInfo, hostStart, hostEnd: end, host, port });
@@ -114,8 +110,7 @@ function locateEntries(s: string, start: number, grammar: Grammar, text: boolean
       pos = end + 1;
       continue;
     }
-    const tailEnd = text ? tailEndInText(s, end, lineEnd) : s.length;
-    return { ok: true, value: { start, entries, tail: end, end: tailEnd } };
+    return { ok: true, value: { start, entries, tail: end, end: s.length } };
   }
 }
 
@@ -125,18 +120,18 @@ export function indexOrEnd(s: string, what: string, from: number): number {
 }
 
 /** The '@' that ends a password starting at `from`, or -1 when there is none. */
-function findUserInfoEnd(s: string, from: number, lineEnd: number, grammar: Grammar, text: boolean): number {
+function findUserInfoEnd(s: string, from: number, lineEnd: number, grammar: Grammar): number {
   for (let at = s.indexOf('@', from); at >= 0 && at < lineEnd; at = s.indexOf('@', at + 1)) {
     // A host (or SQLAlchemy's '/' of a socket URL) must follow: an '@' followed by nothing, '?',
     // ',', '#' or white space is taken as part of the password.
     const next = s[at + 1];
-    if (at + 1 >= lineEnd || next === '?' || next === ',' || next === '#' || next === '@' || (text && TEXT_STOP.test(next as string))) continue;
+    if (at + 1 >= lineEnd || next === '?' || next === ',' || next === '#' || next === '@') continue;
     // What follows this '@' up to where a host must have ended: it must hold no other '@'.
     let i = at + 1;
     let clean = true;
     while (i < lineEnd) {
       const c = s[i] as string;
-      if (c === '?' || (grammar === 'transport' && c === ',') || (text && TEXT_STOP.test(c))) break;
+      if (c === '?' || (grammar === 'transport' && c === ',')) break;
       if (c === '@') {
         clean = false;
         break;
@@ -149,7 +144,7 @@ function findUserInfoEnd(s: string, from: number, lineEnd: number, grammar: Gram
 }
 
 /** `host[:port]` at `from`, as SQLAlchemy's `\[ipv6\]|[^/:?]+` and `(?::port)?` read it, validated. */
-function readHostPort(s: string, from: number, lineEnd: number, grammar: Grammar, text: boolean): Outcome<{ host: string; port: string | undefined; end: number }> {
+function readHostPort(s: string, from: number, lineEnd: number, grammar: Grammar): Outcome<{ host: string; port: string | undefined; end: number }> {
   let i = from;
   let host: string;
   if (s[i] === '[') {
@@ -159,7 +154,7 @@ function readHostPort(s: string, from: number, lineEnd: number, grammar: Grammar
     if (!IPV6.test(host)) return { ok: false, problem: 'an invalid IPv6 host between [ and ]' };
     i = close + 1;
   } else {
-    while (i < lineEnd && !/[:/?#,]/.test(s[i] as string) && !(text && TEXT_STOP.test(s[i] as string))) i++;
+    while (i < lineEnd && !/[:/?#,]/.test(s[i] as string)) i++;
     host = s.slice(from, i);
     if (!HOST_NAME.test(host)) return { ok: false, problem: 'an invalid host name' };
   }
@@ -167,24 +162,16 @@ function readHostPort(s: string, from: number, lineEnd: number, grammar: Grammar
   if (s[i] === ':') {
     const portStart = i + 1;
     i = portStart;
-    while (i < lineEnd && !/[/?#,]/.test(s[i] as string) && !(text && TEXT_STOP.test(s[i] as string))) i++;
+    while (i < lineEnd && !/[/?#,]/.test(s[i] as string)) i++;
     port = s.slice(portStart, i);
     if (!PORT.test(port)) return { ok: false, problem: 'a port that is not a number' };
   }
   // What may follow a host: SQLAlchemy's host and port stop only at '/' and '?'.
   const next = s[i];
   const follows =
-    i >= lineEnd || next === '/' || next === '?' || (grammar === 'transport' && (next === ',' || next === '#')) || (text && next !== undefined && !/[A-Za-z0-9]/.test(next));
+    i >= lineEnd || next === '/' || next === '?' || (grammar === 'transport' && (next === ',' || next === '#'));
   if (!follows) return { ok: false, problem: 'an invalid host name' };
   return { ok: true, value: { host, port, end: i } };
-}
-
-export function tailEndInText(s: string, from: number, lineEnd: number): number {
-  let i = from;
-  while (i < lineEnd && !TEXT_STOP.test(s[i] as string)) i++;
-  // Punctuation that ends a sentence is not part of the URL.
-  while (i > from && /[.,;:!]/.test(s[i - 1] as string)) i--;
-  return i;
 }
 
 export function isTransportGrammar(scheme: string): boolean {

@@ -1,4 +1,4 @@
-import { indexOrEnd, isTransportGrammar, type Located, locate, MASK, PLACEHOLDER, SCHEME_PREFIX, SECRET_QUERY_KEY, tailEndInText, TEXT_STOP } from './locate.js';
+import { isTransportGrammar, type Located, locate, MASK, PLACEHOLDER, SCHEME_PREFIX, SECRET_QUERY_KEY } from './locate.js';
 
 /** Masks secret-looking query parameters (`?password=…`, `&api_key=…`) in a URL's tail. */
 function maskQuery(tail: string): string {
@@ -44,62 +44,31 @@ export function maskUnparsable(rest: string): string {
 }
 
 /**
- * Masks every password in a URL: the userinfo password of each host (found as the parsers find it,
- * whatever characters the password holds: commas, spaces, quotes, '@', '/', '?', '#') and
- * secret-looking query parameters. A value that cannot be read as a URL is masked conservatively
- * (see `maskUnparsable`), never returned as it is. The one masking function: every printer, log
- * line, error message and JSON output goes through it or through {@link maskUrlsInText}.
+ * The one form in which a URL-bearing value may be printed (tables, JSON, text, logs, errors,
+ * JUnit): the userinfo password of each host replaced by `****`, found as the parsers find it (the
+ * last '@' before the host, whatever the password holds: commas, spaces, quotes, '@', '/', '?',
+ * '#', '%'), and secret-looking query parameters masked. A Nova placeholder (`{password}`) is kept.
+ * A value that cannot be read as a URL is masked conservatively (see `maskUnparsable`), never
+ * returned as it is.
  */
-export function maskUrl(url: string): string {
+export function displayUrl(raw: string): string {
+  const url = raw.trim();
   const scheme = SCHEME_PREFIX.exec(url);
   if (!scheme) return maskUnparsable(url);
   const start = scheme[0].length;
-  const located = locate(url, start, isTransportGrammar(scheme[1] as string) ? 'transport' : 'sqlalchemy', false);
+  const located = locate(url, start, isTransportGrammar(scheme[1] as string) ? 'transport' : 'sqlalchemy');
   if (!located.ok) return `${url.slice(0, start)}${maskUnparsable(url.slice(start))}`;
   return url.slice(0, start) + spliceMasked(url, located.value);
 }
 
 /**
- * Whether the rest of the line after a URL's hosts (up to the next URL) holds what looks like more
- * userinfo (`name:…@`): then a password held white space and an '@', and the URL went on there.
+ * How a refused (unparsable) URL is named in an error: its scheme and `****`, nothing else of it
+ * (`mysql+pymysql://****`), or `****` without a scheme.
  */
-function credentialsFollow(text: string, from: number, lineEnd: number): boolean {
-  const next = /[A-Za-z0-9_+.-]:\/\//.exec(text.slice(from, lineEnd));
-  const rest = text.slice(from, next ? from + next.index : lineEnd);
-  return /[A-Za-z0-9_.~%-]:.*@/s.test(rest);
+export function refusedUrl(raw: string): string {
+  const scheme = SCHEME_PREFIX.exec(raw.trim());
+  return scheme ? `${scheme[0]}${MASK}` : MASK;
 }
 
-// A scheme in free text: not preceded by a character that could belong to it.
-const TEXT_SCHEME = /(?<![A-Za-z0-9_+.-])([A-Za-z][A-Za-z0-9_+.-]*|\{scheme\}):\/\//g;
-
-/**
- * Masks every URL inside free text (driver messages, log lines, stack traces), reading each
- * `scheme://` as {@link maskUrl} does; a password may hold spaces and quotes, and where the text
- * after `scheme://` cannot be read, everything up to the last '@' of the line (or to the next white
- * space) is hidden.
- */
-export function maskUrlsInText(text: string): string {
-  let out = '';
-  let pos = 0;
-  TEXT_SCHEME.lastIndex = 0;
-  for (let m = TEXT_SCHEME.exec(text); m; m = TEXT_SCHEME.exec(text)) {
-    if (m.index < pos) continue;
-    const start = m.index + m[0].length;
-    const located = locate(text, start, isTransportGrammar(m[1] as string) ? 'transport' : 'sqlalchemy', true);
-    let end: number;
-    let masked: string;
-    const lineEnd = indexOrEnd(text, '\n', start);
-    if (located.ok && !credentialsFollow(text, located.value.tail, lineEnd)) {
-      end = located.value.end;
-      masked = spliceMasked(text, located.value);
-    } else {
-      const at = text.lastIndexOf('@', lineEnd - 1);
-      end = at >= start ? tailEndInText(text, at, lineEnd) : tailEndInText(text, start, lineEnd);
-      masked = maskUnparsable(text.slice(start, end));
-    }
-    out += text.slice(pos, start) + masked;
-    pos = end;
-    TEXT_SCHEME.lastIndex = Math.max(end, start);
-  }
-  return out + text.slice(pos);
-}
+/** @deprecated The former name of {@link displayUrl}: the same function. */
+export const maskUrl = displayUrl;

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../errors.js';
 import { indexOrEnd, type LocatedEntry, locate, type Outcome, SCHEME_PREFIX } from './locate.js';
-import { maskUnparsable, maskUrl } from './mask.js';
+import { displayUrl, refusedUrl } from './mask.js';
 import { parseQsl, pyUnquote } from './python.js';
 
 /** The SQL dialects cellsdb speaks. MariaDB and MySQL servers are both reached through mysql2. */
@@ -54,7 +54,7 @@ interface DatabaseParts {
 function locateDatabaseUrl(input: string): Outcome<DatabaseParts> {
   const scheme = SCHEME_PREFIX.exec(input);
   if (!scheme) return { ok: false, problem: 'no scheme' };
-  const located = locate(input, scheme[0].length, 'sqlalchemy', false);
+  const located = locate(input, scheme[0].length, 'sqlalchemy');
   if (!located.ok) return located;
   const entry = located.value.entries[0] as LocatedEntry;
   // SQLAlchemy: `(?:/(?P<database>[^\?]*))?(?:\?(?P<query>.*))?`
@@ -76,9 +76,9 @@ function locateDatabaseUrl(input: string): Outcome<DatabaseParts> {
  */
 export function parseDatabaseUrl(raw: string): DatabaseUrl {
   const input = raw.trim();
-  // A URL that fails to parse is named masked conservatively, whatever the masker could make of it.
+  // A URL that fails to parse is never echoed: only its scheme is named.
   const given = SCHEME_PREFIX.exec(input);
-  const masked = given ? `${given[0]}${maskUnparsable(input.slice(given[0].length))}` : maskUnparsable(input);
+  const masked = refusedUrl(input);
   if (!given) {
     throw new InvalidInputError(`malformed database URL '${masked}': expected <scheme>://<user>:<password>@<host>:<port>/<database>`);
   }
@@ -123,7 +123,7 @@ export function parseDatabaseUrl(raw: string): DatabaseUrl {
     password: password || undefined,
     socketPath,
     raw: input,
-    masked: maskUrl(input),
+    masked: displayUrl(input),
   });
 }
 

@@ -1,7 +1,7 @@
 import { isIPv6 } from 'node:net';
 import { InvalidInputError } from '../errors.js';
 import { HAS_PLACEHOLDER, indexOrEnd } from './locate.js';
-import { maskUrl } from './mask.js';
+import { displayUrl, refusedUrl } from './mask.js';
 import { parseQsl, pyInt, pyUnquote } from './python.js';
 
 /** One host of a transport URL, as oslo.messaging's `TransportHost` holds it. */
@@ -43,9 +43,10 @@ export interface TransportUrl {
  */
 export function parseTransportUrl(raw: string): TransportUrl {
   const input = raw.trim();
-  const masked = maskUrl(input);
+  const masked = displayUrl(input);
   const fail = (problem: string): never => {
-    throw new InvalidInputError(`invalid transport URL '${masked}': ${problem}`);
+    // A URL that fails to parse is never echoed: only its scheme is named.
+    throw new InvalidInputError(`invalid transport URL '${refusedUrl(input)}': ${problem}`);
   };
   const templated = HAS_PLACEHOLDER.test(input);
   // urlsplit drops tabs and line breaks anywhere in the URL.

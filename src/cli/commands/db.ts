@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { cellDatabaseUrl, cellLabel, cellScope, createFailpoints, InvalidInputError, maskUrl, printableRows, statusOfCells, syncCells, throwIfAnyCellFailed, type CellOutcome, type FanOutOptions, type SyncResult } from '../../index.js';
+import { cellDatabaseUrl, cellLabel, cellScope, createFailpoints, InvalidInputError, displayUrl, printableRows, statusOfCells, syncCells, throwIfAnyCellFailed, type CellOutcome, type FanOutOptions, type SyncResult } from '../../index.js';
 import type { LeafCommand } from '../command.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 import { previewCells } from '../sql-preview.js';
@@ -54,7 +54,7 @@ export function printCellSync(rt: Runtime, outcomes: readonly CellOutcome<SyncRe
       outcomes.map((o) => ({
         cell: o.cell.name,
         uuid: o.cell.uuid,
-        database: maskUrl(o.cell.databaseConnection),
+        database: displayUrl(o.cell.databaseConnection),
         ok: o.ok,
         ...(o.ok ? { from: o.value.from, to: o.value.to, applied: o.value.applied } : { error: o.error.message }),
         ms: o.ms,

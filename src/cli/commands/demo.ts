@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ComputeNode, cellLabel, createCell, type FanOutOptions, listCells, mapCell0, maskUrl, MoverExit, seedLegacyCell, syncCells, syncLine, targetCell } from '../../index.js';
+import { ComputeNode, cellLabel, createCell, type FanOutOptions, listCells, mapCell0, displayUrl, MoverExit, seedLegacyCell, syncCells, syncLine, targetCell } from '../../index.js';
 import type { LeafCommand } from '../command.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 import { printCellSync } from './db.js';
@@ -46,7 +46,7 @@ export function demoCommand(rt: Runtime) {
       await createCell(apiDb, { name: 'cell1', transportUrl: 'rabbit://nova:demo-secret@127.0.0.1:5672/cell1', databaseConnection: cell1Url.raw });
       await createCell(apiDb, { name: 'cell2', transportUrl: 'rabbit://nova:demo-secret@127.0.0.1:5672/cell2', databaseConnection: cell2Url.raw });
       const cells = await listCells(apiDb);
-      rt.output.table(['Name', 'UUID', 'Transport URL', 'Database Connection'], cells.map((c) => [c.name ?? '', c.uuid, maskUrl(c.transportUrl), maskUrl(c.databaseConnection)]));
+      rt.output.table(['Name', 'UUID', 'Transport URL', 'Database Connection'], cells.map((c) => [c.name ?? '', c.uuid, displayUrl(c.transportUrl), displayUrl(c.databaseConnection)]));
 
       step(rt, '3. The cells as an old cloud has them: schema at the expand step (db sync 3), legacy data');
       printCellSync(rt, await syncCells(cells, fanOut, '3'));
