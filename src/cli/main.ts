@@ -99,7 +99,8 @@ function buildParser(rt: Runtime, argv: readonly string[], outcome: Outcome): Ar
 function urlValues(argv: readonly string[]): string[] {
   const values: string[] = [];
   for (const token of argv) {
-    if (!token.includes('://') && !token.includes('@')) continue;
+    // A URL, or what an operator meant as one (`nova:pw@db/nova` without its scheme).
+    if (!token.includes('://') && !(token.includes(':') && token.includes('@'))) continue;
     values.push(token);
     const eq = token.indexOf('=');
     if (token.startsWith('-') && eq > 0) values.push(token.slice(eq + 1));
