@@ -4,33 +4,35 @@
 // it (never overwritten, no stale lines), fitted to the width by dropping detail, never counts, and
 // a final frame. Elsewhere (a pipe, a file): a summary line every `intervalMs`, not a line per batch.
 
-/** Rows per second, smoothed: an exponentially weighted average with time constant `tauMs`. */
+/**
+ * Rows per second, smoothed: the rows of the last `windowMs` over that window (or over the time
+ * since the first batch started, while shorter). A pause lowers it as the window moves on.
+ */
 export class RateMeter {
-  private rate_: number | undefined;
-  private last: number | undefined;
+  private started: number | undefined;
+  private total = 0;
+  /** (end time, rows so far) per batch, oldest first: the window and the one sample before it. */
+  private samples: Array<{ t: number; total: number }> = [];
 
-  constructor(private readonly tauMs = 10_000) {}
+  constructor(private readonly windowMs = 10_000) {}
 
-  /**
-   * `rows` were migrated by a batch that ended at `now` and took `ms`. The first batch sets the
-   * rate; each later one moves it by the weight its interval earns (1 − e^(−Δt/τ)).
-   */
+  /** `rows` were migrated by a batch that ended at `now` and took `ms`. */
   add(rows: number, now: number, ms: number): void {
-    if (this.rate_ === undefined || this.last === undefined) {
-      this.rate_ = (rows * 1000) / Math.max(ms, 1);
-      this.last = now;
-      return;
-    }
-    const dt = Math.max(now - this.last, 1);
-    const weight = 1 - Math.exp(-dt / this.tauMs);
-    this.rate_ += weight * ((rows * 1000) / dt - this.rate_);
-    this.last = now;
+    this.started ??= now - ms;
+    this.total += rows;
+    this.samples.push({ t: now, total: this.total });
+    const from = now - this.windowMs;
+    while (this.samples.length > 1 && (this.samples[1] as { t: number }).t <= from) this.samples.shift();
   }
 
-  /** The rate at `now` (decaying while no batch ends: a pause shows); undefined before the first batch. */
+  /** The rate at `now`; undefined before the first batch. */
   rate(now: number): number | undefined {
-    if (this.rate_ === undefined || this.last === undefined) return undefined;
-    return this.rate_ * Math.exp(-Math.max(now - this.last, 0) / this.tauMs);
+    if (this.started === undefined) return undefined;
+    const from = now - this.windowMs;
+    let base = 0;
+    for (const s of this.samples) if (s.t <= from) base = s.total;
+    const span = now - Math.max(from, this.started);
+    return span > 0 ? ((this.total - base) * 1000) / span : undefined;
   }
 }
 
