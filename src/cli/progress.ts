@@ -155,6 +155,7 @@ export class ProgressDisplay {
   private summaries = 0;
   private stopped = false;
   private dirty = false;
+  private lastRender = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly sink: ProgressSink,
@@ -201,9 +202,12 @@ export class ProgressDisplay {
     t.done += done;
     // More done than estimated (rows added meanwhile): the total grows with it.
     if (t.done > t.total) t.total = t.done;
+    const hadRate = t.meter.rate(now) !== undefined && t.done > done;
     t.meter.add(done, now, ms);
     this.changed();
     if (!this.sink.tty && this.intervalMs === 0) this.summary();
+    // A terminal: at once when a mover gets its first rate, else at most every `redrawMs`.
+    if (this.sink.tty && ((done > 0 && !hadRate) || now - this.lastRender >= this.redrawMs)) this.render();
   }
 
   /** The pace's state in words ("yielding to live traffic: …"), or undefined at full speed. */
@@ -272,6 +276,7 @@ export class ProgressDisplay {
     this.sink.write(`${prefix}${this.erase()}${lines.map((l) => `${l}\n`).join('')}`);
     this.drawn = lines.length;
     this.dirty = false;
+    this.lastRender = this.now();
   }
 
   /** A line (or lines) above the frame: notices, pace changes, `--log-batches` lines. */
