@@ -4,12 +4,12 @@
 // two migrations, a second signal mid-batch, and the embedded PostgreSQL stopped cleanly. After each:
 // the exit code (130 / 143), the terminal restored, one line saying what was done, the content
 // exact, and a rerun that finishes.
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { CLI_PATH, cliEnv, runCli } from './helpers/cli.js';
+import { runCli } from './helpers/cli.js';
+import { inPty } from './helpers/pty.js';
 import { type Cell } from './helpers/cells.js';
 import { eachDialect, useDatabase } from './helpers/databases.js';
 import { assertFinished, countRows, expectation, invariantProblems, odm, seed, show, useLegacyDeployment } from './helpers/movers.js';
@@ -17,30 +17,6 @@ import { assertFinished, countRows, expectation, invariantProblems, odm, seed, s
 const HIDE_CURSOR = '\u001b[?25l';
 const SHOW_CURSOR = '\u001b[?25h';
 const WRAP_ON = '\u001b[?7h';
-
-export interface PtyResult {
-  readonly code: number | null;
-  /** Everything the terminal received (stdout and stderr, escapes included). */
-  readonly output: string;
-}
-
-/** Runs the CLI in a pseudo-terminal `columns` wide (util-linux `script`); the code is the CLI's. */
-export function inPty(args: readonly string[], options: { env?: Record<string, string>; columns?: number; timeoutMs?: number } = {}): Promise<PtyResult> {
-  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
-  const command = `stty cols ${options.columns ?? 80} rows 50; exec ${quote(process.execPath)} ${quote(CLI_PATH)} ${args.map(quote).join(' ')}`;
-  const child = spawn('script', ['-qec', command, '/dev/null'], { env: cliEnv({ TERM: 'xterm', ...options.env }), stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 180_000);
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
 
 /** The terminal was left as found: after the last hide, the cursor shown and line wrap back on. */
 function restored(output: string): boolean {

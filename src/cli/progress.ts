@@ -111,28 +111,30 @@ export function moverLine(f: MoverFigures, width: number, tail: string): string 
   const counts = `${f.done}/${f.total}`;
   const pct = f.total > 0 ? `${Math.min(100, Math.floor((f.done * 100) / f.total))}%` : '';
   const rate = f.rate === undefined ? '' : formatRate(f.rate);
-  const eta = f.eta === undefined ? '' : `ETA ${formatDuration(f.eta)}`;
+  const eta = f.eta === undefined ? '' : `ETA ${f.eta < 1 ? '<1s' : formatDuration(f.eta)}`;
   const join = (parts: readonly string[]) => parts.filter((p) => p !== '').join('  ');
-  // Detail sets, richest first; the name (cut, at least 8 columns) leads every one.
-  const variants: Array<{ parts: string[]; bar: boolean }> = [
+  // Detail sets, richest first: a bar (10 columns at least), the percentage, then the whole name
+  // (cut, 8 columns at least), the state, the rate; the counts stay.
+  const variants: Array<{ parts: string[]; bar?: boolean; cutName?: boolean }> = [
     { parts: [counts, pct, rate, eta, tail], bar: true },
-    { parts: [counts, pct, rate, eta, tail], bar: false },
-    { parts: [counts, rate, eta, tail], bar: false },
-    { parts: [counts, rate, eta], bar: false },
-    { parts: [counts, eta], bar: false },
-    { parts: [counts], bar: false },
+    { parts: [counts, pct, rate, eta, tail] },
+    { parts: [counts, rate, eta, tail] },
+    { parts: [counts, rate, eta, tail], cutName: true },
+    { parts: [counts, rate, eta], cutName: true },
+    { parts: [counts, eta], cutName: true },
+    { parts: [counts], cutName: true },
   ];
   for (const v of variants) {
     const rest = join(v.parts);
     const room = width - rest.length - 2;
     if (v.bar) {
-      // A bar only where it has 10 columns and the whole name fits beside it.
       const barWidth = Math.min(40, room - f.name.length - 4);
       if (barWidth < 10) continue;
       const filled = f.total > 0 ? Math.min(barWidth, Math.round((Math.min(f.done, f.total) * barWidth) / f.total)) : f.done > 0 ? barWidth : 0;
       return `${f.name}  [${'='.repeat(filled)}${' '.repeat(barWidth - filled)}]  ${rest}`;
     }
-    if (room >= Math.min(8, f.name.length)) return `${cut(f.name, room)}  ${rest}`;
+    if (!v.cutName && room >= f.name.length) return `${f.name}  ${rest}`;
+    if (v.cutName && room >= Math.min(8, f.name.length)) return `${cut(f.name, room)}  ${rest}`;
   }
   return counts;
 }
@@ -287,7 +289,8 @@ export class ProgressDisplay {
       return;
     }
     const lines = this.frame(this.width());
-    this.sink.write(`${this.erase()}${body}${lines.map((l) => `${l}\n`).join('')}`);
+    // Line wrap on for the notice (it is printed whole, however long), off again for the frame.
+    this.sink.write(`${this.erase()}${ESC}?7h${body}${ESC}?7l${lines.map((l) => `${l}\n`).join('')}`);
     this.drawn = lines.length;
   }
 
