@@ -18,6 +18,7 @@
  * | `ServiceNotFoundError`    | 1    | no such service in the cells searched                             |
  * | `GroupStillInCellError`   | 1    | an instance group created again while still in a cell             |
  * | `ObjectError`             | 1    | a versioned object's field, primitive or version that does not fit |
+ * | `InterruptedError`        | 130/143 | SIGINT / SIGTERM stopped `sync` between two migrations         |
  * | `CellsdbError`            | 1    | anything else we name (or the code it is given)                   |
  * | (any other error)         | 255  | unexpected: a bug                                                 |
  *
@@ -129,3 +130,13 @@ export class GroupStillInCellError extends CellsdbError {}
 
 /** A field value or a primitive that does not fit, or a version that cannot be loaded. */
 export class ObjectError extends CellsdbError {}
+
+/**
+ * SIGINT or SIGTERM stopped the work between two units (migrations): nothing was left half done.
+ * Exit 130 (SIGINT) or 143 (SIGTERM), as a shell reports a process the signal ended.
+ */
+export class InterruptedError extends CellsdbError {
+  constructor(message: string, signal: unknown) {
+    super(message, { exitCode: signal === 'SIGTERM' ? 143 : 130 });
+  }
+}

