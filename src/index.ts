@@ -31,6 +31,7 @@ export {
   DatabaseConnectionError,
   DatabaseTimeoutError,
   DirtyLedgerError,
+  errorCodeOf,
   ExitCode,
   GroupStillInCellError,
   InterruptedError,

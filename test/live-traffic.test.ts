@@ -69,7 +69,7 @@ interface LogLine {
   found?: number;
   throttled?: boolean;
   yielding?: boolean;
-  pace?: { state: string; concurrency: number; rowsPerSecond: number };
+  pace?: { state: string; concurrency: number; rows_per_second: number };
 }
 const readLog = (file: string): LogLine[] =>
   existsSync(file)
@@ -181,9 +181,9 @@ eachDialect(test, 'beside a polling client the movers keep their batch sizes (no
   });
   await traffic;
   t.is(run.code, 0, show(run));
-  const report = JSON.parse(run.stdout) as { pace?: { state: string; servers: Array<{ baselineMs: number; allowedMs: number }> } };
+  const report = JSON.parse(run.stdout) as { pace?: { state: string; servers: Array<{ baseline_ms: number; allowed_ms: number }> } };
   t.is(report.pace?.state, 'full', run.stdout);
-  t.is(report.pace?.servers[0]?.allowedMs, 5000);
+  t.is(report.pace?.servers[0]?.allowed_ms, 5000);
   const batches = readLog(log).filter((l) => l.event === 'batch' && (l.found ?? 0) > 0);
   t.true(batches.length > 0);
   t.true(

@@ -333,13 +333,13 @@ eachDialect(test, 'output: --json totals, the human table, and one log line per 
   );
   t.is(completed(report, GROUPS), 30);
   const lines = readFileSync(jsonLog, 'utf8').trim().split('\n');
-  const entries = lines.map((l) => JSON.parse(l) as { event?: string; cell: string; mover: string; keyRange: [number, number]; found: number; done: number; ms: number });
+  const entries = lines.map((l) => JSON.parse(l) as { event?: string; cell: string; mover: string; key_range: [number, number]; found: number; done: number; ms: number });
   // Besides one line per batch, the log records each change of the impact controller's pace (#12):
   // on a loaded machine the movers may be throttled here.
   const batches = entries.filter((e) => e.event !== 'pace');
   for (const b of batches) {
     t.true(typeof b.cell === 'string' && typeof b.mover === 'string' && typeof b.ms === 'number' && typeof b.found === 'number' && typeof b.done === 'number', JSON.stringify(b));
-    t.is(b.keyRange.length, 2);
+    t.is(b.key_range.length, 2);
   }
   t.is(batches.filter((b) => b.mover === GROUPS).reduce((n, b) => n + b.done, 0), 30, 'the batch lines add up to what was done');
 

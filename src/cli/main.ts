@@ -5,7 +5,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CellsdbError, displayUrl, escapeControl, ExitCode, GLOBAL_OPTIONS, InvalidInputError, SecretRegistry, secretsOfError, type Environment } from '../index.js';
+import { CellsdbError, displayUrl, envNameOf, escapeControl, ExitCode, GLOBAL_OPTIONS, InvalidInputError, SecretRegistry, secretsOfError, type Environment } from '../index.js';
 import type { AnyLeafCommand, Command } from './command.js';
 import { apiDbCommand } from './commands/api-db.js';
 import { cellV2Command } from './commands/cell-v2.js';
@@ -14,7 +14,8 @@ import { demoCommand } from './commands/demo.js';
 import { schemaCommand } from './commands/schema.js';
 import { serviceCommand } from './commands/service.js';
 import { upgradeCommand } from './commands/upgrade.js';
-import { processWriters, type Writers } from './output.js';
+import { errorDocument } from './json.js';
+import { createOutput, processWriters, type Writers } from './output.js';
 import { withBothSpellings } from './spellings.js';
 import { type GlobalArgs, Runtime } from './runtime.js';
 import { Interrupts } from './signals.js';
@@ -146,6 +147,17 @@ function exitCodeOf(error: unknown, command: AnyLeafCommand | undefined): number
 }
 
 /**
+ * Whether the error is to be a JSON document: `--json` as resolved, or, when the options could not
+ * be resolved (a parse error, a bad value), as given on the command line or in the environment.
+ */
+function wantsJson(rt: Runtime, argv: readonly string[], env: Environment): boolean {
+  if (rt.resolved) return rt.resolved.json;
+  if (argv.includes('--json') || argv.includes('--json=true')) return true;
+  if (argv.includes('--no-json') || argv.includes('--json=false')) return false;
+  return ['1', 'true', 'yes', 'on'].includes((env[envNameOf('json')] ?? '').trim().toLowerCase());
+}
+
+/**
  * Runs the CLI: the only place that maps an error to an exit code and a one-line message (a stack
  * trace only with --debug). Returns the exit code a command returned, or its error's; never calls
  * process.exit, so `finally` runs. `env` is the environment, read by nothing else.
@@ -168,8 +180,12 @@ export async function main(argv: readonly string[], env: Environment = process.e
     // Messages name URLs through displayUrl where they are raised; known secrets are removed by
     // value as a last line of defence (#14).
     const secrets = knownSecrets(argv, rt, error);
+    const code = interrupts?.exitCode ?? exitCodeOf(error, outcome.command);
     // One line, and no control character from a value in the message reaches the terminal (#14).
-    writers.stderr(`cellsdb: error: ${escapeControl(secrets.redact(message).replace(/\s*\n\s*/g, ' '))}\n`);
+    const line = escapeControl(secrets.redact(message).replace(/\s*\n\s*/g, ' '));
+    // With --json, the error is a JSON document on stdout, where parsers read (docs/json.md).
+    if (wantsJson(rt, argv, env)) createOutput(true, writers).data(errorDocument(error, line, code));
+    else writers.stderr(`cellsdb: error: ${line}\n`);
     // Before the options are resolved (a parse error, a bad value), --debug is read from argv alone.
     const debug = rt.resolved?.debug ?? argv.includes('--debug');
     if (debug && error instanceof Error) {
@@ -180,7 +196,7 @@ export async function main(argv: readonly string[], env: Environment = process.e
         if (e) writers.stderr('caused by: ');
       }
     }
-    return interrupts?.exitCode ?? exitCodeOf(error, outcome.command);
+    return code;
   } finally {
     await rt.close();
   }
