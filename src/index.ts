@@ -34,6 +34,7 @@ export {
   errorCodeOf,
   ExitCode,
   GroupStillInCellError,
+  InterruptedError,
   InvalidInputError,
   LedgerIntegrityError,
   LockTimeoutError,
@@ -42,8 +43,9 @@ export {
   MigrationFailedError,
   ObjectError,
   ServiceNotFoundError,
+  secretsOfError,
 } from './errors.js';
-export { type DatabaseUrl, type Dialect, maskUrl, maskUrlsInText, parseDatabaseUrl, withDatabase } from './url.js';
+export { type DatabaseUrl, type Dialect, displayUrl, maskUrl, parseDatabaseUrl, redactSecrets, refusedUrl, SecretRegistry, urlSecrets, withDatabase } from './url/index.js';
 export type {
   DialectAdapter,
   DialectConnection,
@@ -62,7 +64,7 @@ export { type EmbeddedOptions, type EmbeddedServer, startEmbeddedPostgres } from
 export { LINES, type MigrationFile, type MigrationLine, lineFromDirectory, listMigrationFiles } from './migrate/lines.js';
 export type { LineTarget, MigratorEvent } from './migrate/target.js';
 export { BASELINE_MISMATCH_EXIT, BaselineMismatchError, type BaselineOptions, type BaselineResult, baselineLine } from './migrate/baseline.js';
-export { baselineCommand, foreignTablesWithoutLedger, requireOwnDatabase, tablesOf } from './migrate/foreign.js';
+export { baselineCommand, foreignTablesWithoutLedger, requireLineAtHead, requireOwnDatabase, tablesOf } from './migrate/foreign.js';
 export {
   type LedgerProblem,
   type LineStatus,

@@ -11,7 +11,7 @@ import { targetCell } from '../src/cells/targeting.js';
 import { ConnectionRegistry } from '../src/db/registry.js';
 import { type CellContext, ComputeNode } from '../src/objects/index.js';
 import { ServiceGroupApi } from '../src/servicegroup/api.js';
-import type { DatabaseUrl, Dialect } from '../src/url.js';
+import type { DatabaseUrl, Dialect } from '../src/url/index.js';
 import { eachDialectLimited, expectSuccess, insertRows, query, runInProcess } from './helpers/cells.js';
 import { useDatabase } from './helpers/databases.js';
 import { exec } from './helpers/movers.js';

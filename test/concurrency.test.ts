@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dialectFor } from '../src/db/dialects.js';
 import { LINES, listMigrationFiles } from '../src/migrate/lines.js';
-import type { DatabaseUrl, Dialect } from '../src/url.js';
+import type { DatabaseUrl, Dialect } from '../src/url/index.js';
 import { type CliResult, spawnCli } from './helpers/cli.js';
 import { eachDialect, useDatabase } from './helpers/databases.js';
 

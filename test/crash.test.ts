@@ -7,7 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dialectFor } from '../src/db/dialects.js';
-import type { DatabaseUrl, Dialect } from '../src/url.js';
+import type { DatabaseUrl, Dialect } from '../src/url/index.js';
 import { type CliResult, runCli, spawnCli } from './helpers/cli.js';
 import { adminUrl, dialectName, useDatabase } from './helpers/databases.js';
 

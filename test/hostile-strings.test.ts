@@ -18,7 +18,7 @@ import { targetCell } from '../src/cells/targeting.js';
 import { ConnectionRegistry } from '../src/db/registry.js';
 import { InstanceGroup, InstanceGroupList } from '../src/objects/index.js';
 import { escapeControl, escapeControlKeepNewlines, escapeJsonText } from '../src/text/escape.js';
-import type { Dialect } from '../src/url.js';
+import type { Dialect } from '../src/url/index.js';
 import { type Cell, eachDialectLimited, mapHosts, query, useCell, useCell0, useCloud } from './helpers/cells.js';
 import { odm, plantCellGroup, show, useLegacyDeployment } from './helpers/movers.js';
 

@@ -10,7 +10,7 @@ import type { TableInfo } from '../src/db/dialect.js';
 import { ConnectionRegistry } from '../src/db/registry.js';
 import { Ledger, type LedgerRow } from '../src/migrate/ledger.js';
 import { LINES } from '../src/migrate/lines.js';
-import type { Dialect } from '../src/url.js';
+import type { Dialect } from '../src/url/index.js';
 import { type CliResult, runCli } from './helpers/cli.js';
 import { eachDialect, useDatabase } from './helpers/databases.js';
 

@@ -12,7 +12,7 @@ import { QueryTypes } from 'sequelize';
 import type { SessionConnection } from '../src/db/dialect.js';
 import { dialectFor } from '../src/db/dialects.js';
 import { ConnectionRegistry } from '../src/db/registry.js';
-import type { DatabaseUrl } from '../src/url.js';
+import type { DatabaseUrl } from '../src/url/index.js';
 import type { Cell } from './helpers/cells.js';
 import { eachDialect, useDatabase } from './helpers/databases.js';
 import { assertFinished, expectation, odm, seed, show, spawnOdm, useLegacyDeployment } from './helpers/movers.js';

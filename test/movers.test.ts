@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { QueryTypes, Transaction } from 'sequelize';
 import { ConnectionRegistry } from '../src/db/registry.js';
-import type { DatabaseUrl } from '../src/url.js';
+import type { DatabaseUrl } from '../src/url/index.js';
 import { type Cell, insertRows, query, runInProcess, useCell } from './helpers/cells.js';
 import type { CliResult } from './helpers/cli.js';
 import { eachDialect } from './helpers/databases.js';
@@ -371,7 +371,7 @@ eachDialect(test, '--max-count N moves exactly N rows when one cell is slow to g
   const h = registry.open(slow.url);
   const transaction = await h.sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED });
   await h.sequelize.query('SELECT id FROM instance_groups WHERE uuid = :held FOR UPDATE', { replacements: { held }, type: QueryTypes.SELECT, transaction });
-  const run = spawnOdm(d.cloud, ['--max-count', '6', '--lock-wait', '30', '--json']);
+  const run = spawnOdm(d.cloud, ['--max-count', '6', '--lock-wait', '30', '--json', '--log-batches']);
   await new Promise<void>((resolve) => {
     let seen = '';
     const onData = (chunk: Buffer) => {

@@ -5,7 +5,7 @@ import test from 'ava';
 import type { SessionConnection } from '../src/db/dialect.js';
 import { dialectFor } from '../src/db/dialects.js';
 import { withScratchDatabase } from '../src/db/scratch.js';
-import { type DatabaseUrl, type Dialect, parseDatabaseUrl } from '../src/url.js';
+import { type DatabaseUrl, type Dialect, parseDatabaseUrl } from '../src/url/index.js';
 import { runCli } from './helpers/cli.js';
 import { adminUrl, eachDialect, uniqueName } from './helpers/databases.js';
 

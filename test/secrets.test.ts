@@ -8,7 +8,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { dialectFor } from '../src/db/dialects.js';
-import { type DatabaseUrl, type Dialect, parseDatabaseUrl } from '../src/url.js';
+import { type DatabaseUrl, type Dialect, parseDatabaseUrl } from '../src/url/index.js';
 import { type CliResult, runCli } from './helpers/cli.js';
 import { adminUrl, useDatabase } from './helpers/databases.js';
 import { type Cloud, describeResult, eachDialectLimited, insertRows, mapHosts, mapInstances, useCloud } from './helpers/cells.js';

@@ -11,7 +11,7 @@ import type { CellMappingRow } from '../src/cells/mappings.js';
 import { ConnectionRegistry } from '../src/db/registry.js';
 import { ServiceGroupApi, type ServiceGroupOptions } from '../src/servicegroup/api.js';
 import type { ServiceState } from '../src/servicegroup/types.js';
-import type { DatabaseUrl, Dialect } from '../src/url.js';
+import type { DatabaseUrl, Dialect } from '../src/url/index.js';
 import type { CliResult } from './helpers/cli.js';
 import { type Cell, type Cloud, describeResult, eachDialectLimited, expectSuccess, insertRows, query, runInProcess, useCell, useCloud } from './helpers/cells.js';
 import { useDatabase } from './helpers/databases.js';

@@ -1,7 +1,7 @@
 import type { DialectSql } from '../db/dialect.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { CellsdbError, InvalidInputError } from '../errors.js';
-import { type DatabaseUrl, databaseIdentity, maskUrl, parseDatabaseUrl, withDatabase } from '../url.js';
+import { type DatabaseUrl, databaseIdentity, parseDatabaseUrl, refusedUrl, withDatabase } from '../url/index.js';
 import type { ServiceGroupApi } from '../servicegroup/api.js';
 import { CellRecords } from './cell-records.js';
 import { CELL0_UUID, type CellMappingRow, cellLabel, type HostMappingRow, MappingStore } from './mappings.js';
@@ -49,10 +49,8 @@ export function validateTransportUrl(url: string): string {
   // Placeholders stand for parts of a URL: check the shape with each replaced by a plain value.
   const shape = value.replace(/\{(?:scheme|username|password|hostname|port|query|fragment|path)\d*\}/g, (p) => (p.startsWith('{port') ? '1' : 'x'));
   if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(shape)) {
-    // Without 'scheme://' maskUrl sees no URL and returns it as it is: mask it as if it had one, so
-    // that 'rabbit//nova:pw@mq/' is not echoed with its password (as parseDatabaseUrl does).
-    const masked = maskUrl(`x://${value}`).slice('x://'.length);
-    throw new InvalidInputError(`malformed transport URL '${masked}': expected <scheme>://<user>:<password>@<host>:<port>/`);
+    // A value that failed to parse is never echoed ('rabbit//nova:pw@mq/' holds a password).
+    throw new InvalidInputError(`malformed transport URL '${refusedUrl(value)}': expected <scheme>://<user>:<password>@<host>:<port>/`);
   }
   return value;
 }

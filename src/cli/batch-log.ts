@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { pino, type Logger } from 'pino';
-import { escapeControl, InvalidInputError, maskUrlsInText } from '../index.js';
+import { escapeControl, InvalidInputError } from '../index.js';
 import { snakeCaseKeys } from './json.js';
 
 /** A batch as logged: which cell and mover, which keys, how many rows, how long. */
@@ -33,7 +33,7 @@ export function openBatchLog(options: { file?: string | undefined; format: 'text
   const sink = (text: string) => (stream ? stream.write(text) : options.stderr(text));
   let logger: Logger | undefined;
   if (options.format === 'json') {
-    logger = pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, { write: (text: string) => sink(maskUrlsInText(text)) });
+    logger = pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, { write: (text: string) => sink(text) });
   }
   return {
     batch(line) {
@@ -42,8 +42,8 @@ export function openBatchLog(options: { file?: string | undefined; format: 'text
       else sink(`${new Date().toISOString()} batch cell=${escapeControl(line.cell)} mover=${line.mover} keys=(${line.afterKey},${line.lastKey}] rows=${line.found} done=${line.done} ms=${line.ms}\n`);
     },
     note(message, fields = {}) {
-      if (logger) logger.warn(snakeCaseKeys(fields) as object, maskUrlsInText(message));
-      else sink(`${new Date().toISOString()} ${escapeControl(maskUrlsInText(message))}\n`);
+      if (logger) logger.warn(snakeCaseKeys(fields) as object, message);
+      else sink(`${new Date().toISOString()} ${escapeControl(message)}\n`);
     },
     close: () =>
       new Promise((resolve) => {

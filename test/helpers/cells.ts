@@ -8,7 +8,7 @@ import pLimit from 'p-limit';
 import { QueryTypes } from 'sequelize';
 import { main } from '../../src/cli/main.js';
 import { ConnectionRegistry, type DatabaseHandle } from '../../src/db/registry.js';
-import { type DatabaseUrl, type Dialect, parseDatabaseUrl } from '../../src/url.js';
+import { type DatabaseUrl, type Dialect, parseDatabaseUrl } from '../../src/url/index.js';
 import { type CliResult, cliEnv, runCli } from './cli.js';
 import { eachDialect, useDatabase } from './databases.js';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ExecutionContext } from 'ava';
 import { dialectFor } from '../../src/db/dialects.js';
-import { type DatabaseUrl, type Dialect, parseDatabaseUrl, withDatabase } from '../../src/url.js';
+import { type DatabaseUrl, type Dialect, parseDatabaseUrl, withDatabase } from '../../src/url/index.js';
 
 /** The dialects every suite runs on; each needs its server URL in the environment. */
 export const DIALECTS: readonly Dialect[] = ['postgres', 'mysql'];

@@ -7,7 +7,7 @@ import type { ExecutionContext } from 'ava';
 import { QueryTypes } from 'sequelize';
 import { ConnectionRegistry } from '../../src/db/registry.js';
 import { seedLegacyCell, type LegacySeed, type SeededCell } from '../../src/demo/seed-legacy.js';
-import type { DatabaseUrl, Dialect } from '../../src/url.js';
+import type { DatabaseUrl, Dialect } from '../../src/url/index.js';
 import { type Cell, type Cloud, insertRows, query, useCell, useCell0, useCloud, withDatabase } from './cells.js';
 import { type CliResult, runCli, spawnCli } from './cli.js';
 

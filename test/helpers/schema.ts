@@ -9,7 +9,7 @@ import type { TableInfo } from '../../src/db/dialect.js';
 import { ConnectionRegistry } from '../../src/db/registry.js';
 import { Ledger, type LedgerRow } from '../../src/migrate/ledger.js';
 import { LINES } from '../../src/migrate/lines.js';
-import { type DatabaseUrl, withDatabase } from '../../src/url.js';
+import { type DatabaseUrl, withDatabase } from '../../src/url/index.js';
 import type { CliResult } from './cli.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { dialectFor } from '../../src/db/dialects.js';
-import type { DatabaseUrl } from '../../src/url.js';
+import type { DatabaseUrl } from '../../src/url/index.js';
 
 /** Runs one statement on a fresh session (outside any pool) and returns its rows. */
 export async function query<Row>(url: DatabaseUrl, sql: string): Promise<Row[]> {
