@@ -4,7 +4,7 @@
 // ({"error": {"code", "message", "exit_code"}}), for bad input, a database that cannot be reached,
 // a cell that is not found, a cell still holding hosts and a blocker migration.
 import test, { type ExecutionContext } from 'ava';
-import { type Dialect, withDatabase } from '../src/url.js';
+import { type Dialect, withDatabase } from '../src/url/index.js';
 import { type CliResult, runCli } from './helpers/cli.js';
 import { type Cell, type Cloud, describeResult, insertRows, mapHosts, useCell, useCell0, useCloud } from './helpers/cells.js';
 import { adminUrl, DIALECTS, dialectName } from './helpers/databases.js';
