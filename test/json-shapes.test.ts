@@ -161,3 +161,4 @@ failsAs('bad input', () => ['cell_v2', 'list_cells', '--no-such-flag'], 'invalid
 failsAs('a database that cannot be reached', () => ['--api-db', 'postgresql://cellsdb:secret@127.0.0.1:9/nope', '--connect-timeout', '5', 'cell_v2', 'list_cells'], 'database_unreachable', 1, true);
 failsAs('a cell that is not found', () => ['cell_v2', 'delete_cell', '--cell_uuid', UNKNOWN_UUID], 'cell_not_found', 1);
 failsAs('a cell that still has hosts', (f) => ['cell_v2', 'delete_cell', '--cell_uuid', f.cell1.uuid], 'hosts_mapped', 2);
+failsAs('JSON log lines asked for without a log file', () => ['db', 'online_data_migrations', '--log-format', 'json', '--log-batches'], 'invalid_input', 127);

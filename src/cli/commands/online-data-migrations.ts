@@ -201,7 +201,7 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         .option('log-file', { type: 'string', describe: 'Append one line per batch to this file' })
         .option('log-batches', { type: 'boolean', describe: 'Print one line per batch on stderr too (above the progress on a terminal)' })
         .option('progress-interval', { type: 'string', describe: `When stderr is not a terminal, seconds between progress summary lines (0: after every batch) [default: ${DEFAULT_PROGRESS_INTERVAL_S}]` })
-        .option('log-format', { type: 'string', choices: ['text', 'json'], describe: 'Batch log format [default: text]' })
+        .option('log-format', { type: 'string', choices: ['text', 'json'], describe: 'Batch log format; json needs --log-file (stderr carries text for people) [default: text]' })
         .option('lock-wait', { type: 'string', describe: `Seconds a batch may wait for a row lock before it is retried smaller [default: ${MOVER_DEFAULTS.lockWaitMs / 1000}]` })
         .option('cell', { type: 'string', array: true, describe: 'Only this mapped cell (name or uuid); repeatable' })
         .option('yield', {
@@ -219,6 +219,8 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         throw new InvalidInputError('--max-impact sets the budget of yielding: it excludes --no-yield');
       }
       const progressIntervalSeconds = interval(args['progress-interval']);
+      // JSON log lines never share stderr with the notices and progress lines for people (#13).
+      if (args['log-format'] === 'json' && !args['log-file']) throw new InvalidInputError('--log-format json writes JSON lines to a file, never among the notices on stderr: give --log-file FILE');
       await checkLogFile(args['log-file']);
       const api = await rt.apiDatabase();
       const cells = await selectCells(api, args.cell ?? []);
