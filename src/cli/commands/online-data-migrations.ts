@@ -191,7 +191,7 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
     describe: 'Run the online data migrations (movers) on every mapped cell',
     builder: (y: Argv<GlobalArgs>) =>
       y
-        .option('max-count', { type: 'string', describe: 'Migrate at most N rows in one batch, then exit (1 = run again)' })
+        .option('max-count', { type: 'string', describe: 'Migrate at most N rows in this run (one batch, the budget shared by the movers in order), then exit: 1 = more to do, run again' })
         .option('batch-size', { type: 'string', describe: 'Rows per batch, fixed [default: adaptive, see --batch-ms]' })
         .option('batch-ms', {
           type: 'string',
