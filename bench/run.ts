@@ -446,7 +446,8 @@ async function benchmark(options: BenchOptions): Promise<Record<string, unknown>
               [IG]: { ...moverJson(ig, refGroups), ...samples(igRuns.map((m) => m.seconds)) },
               [CN]: { ...moverJson(cn, refNodes), ...samples(cnRuns.map((m) => m.seconds)) },
             },
-            command: { seconds: round(clean.commandSeconds), exit_code: clean.exitCode, peak_rss_mb: cleanRss ?? null, check: allOk(moverChecks) },
+            // Throttled time here means the server was not idle (other users): read it beside loadavg.
+            command: { seconds: round(clean.commandSeconds), exit_code: clean.exitCode, peak_rss_mb: cleanRss ?? null, controller: paceJson(clean), check: allOk(moverChecks) },
           }
         : {}),
       live,
