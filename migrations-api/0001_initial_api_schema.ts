@@ -73,11 +73,8 @@ export async function up({ steps }: MigrationContext): Promise<void> {
     ...timestampColumns(),
   });
   await steps.addIndex('instance_group_policy', 'instance_group_policy_policy_idx', ['policy']);
-  // Not in Nova. The instance-group mover copies policies with ON CONFLICT DO NOTHING / INSERT IGNORE
-  // so that a rerun after a crash cannot duplicate them; that needs a unique key to conflict on.
-  // Created before the FK: MariaDB needs an index on group_id for the FK and uses this one (its
-  // leading column) instead of adding an implicit index that PostgreSQL would not have.
-  await steps.addUnique('instance_group_policy', 'uniq_instance_group_policy0group_id0policy', ['group_id', 'policy']);
+  // The unique key on (group_id, policy) that the instance-group mover copies on is not Nova's: it
+  // is added by 0002, so that a Nova API database matches this migration and can be baselined at it.
   await steps.addForeignKey('instance_group_policy', 'fk_instance_group_policy_group_id', { fields: ['group_id'], table: 'instance_groups' });
 
   await steps.createTable('instance_group_member', {
@@ -87,8 +84,6 @@ export async function up({ steps }: MigrationContext): Promise<void> {
     ...timestampColumns(),
   });
   await steps.addIndex('instance_group_member', 'instance_group_member_instance_idx', ['instance_uuid']);
-  // Not in Nova; same reason as the policy key above: idempotent copy of members by the mover, and
-  // the index MariaDB's FK on group_id needs.
-  await steps.addUnique('instance_group_member', 'uniq_instance_group_member0group_id0instance_uuid', ['group_id', 'instance_uuid']);
+  // (group_id, instance_uuid) unique: 0002, as above.
   await steps.addForeignKey('instance_group_member', 'fk_instance_group_member_group_id', { fields: ['group_id'], table: 'instance_groups' });
 }

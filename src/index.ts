@@ -61,7 +61,7 @@ export { type EmbeddedOptions, type EmbeddedServer, startEmbeddedPostgres } from
 export { LINES, type MigrationFile, type MigrationLine, lineFromDirectory, listMigrationFiles } from './migrate/lines.js';
 export type { LineTarget, MigratorEvent } from './migrate/target.js';
 export { BASELINE_MISMATCH_EXIT, BaselineMismatchError, type BaselineOptions, type BaselineResult, baselineLine } from './migrate/baseline.js';
-export { baselineCommand, foreignTablesWithoutLedger, requireOwnDatabase, tablesOf } from './migrate/foreign.js';
+export { baselineCommand, foreignTablesWithoutLedger, requireLineAtHead, requireOwnDatabase, tablesOf } from './migrate/foreign.js';
 export {
   type LedgerProblem,
   type LineStatus,

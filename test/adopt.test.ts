@@ -53,20 +53,27 @@ eachDialect(test, 'baseline on a matching database: ledger exact with checksums,
   t.regex(again.stdout, /already baselined at 0001_initial_api_schema/);
   t.deepEqual(await ledger(api, 'cellsdb_migrations_api'), rows);
 
+  // Adopted at 0001 (Nova's schema): schema check sees one pending migration, and api_db sync adds it.
+  const behind = await runCli(['--json', 'schema', 'check', '--against-api', api.raw]);
+  t.is(behind.code, 1, behind.stdout + behind.stderr);
+  t.regex(behind.stdout, /1 API migration pending \(at 0001_initial_api_schema, head 0002_instance_group_unique_keys\)/);
+  t.is((await runCli(['--api-db', api.raw, 'api_db', 'sync'])).code, 0);
   const check = await runCli(['--json', 'schema', 'check', '--against-api', api.raw]);
   t.is(check.code, 0, check.stdout + check.stderr);
 });
 
 eachDialect(test, 'baseline on a mismatching database: exit 2 with the diff; nothing written', async (t, dialect) => {
-  // Nova has no unique key on (group_id, policy): cellsdb's line does (the mover's idempotency).
-  const statements = fixture(dialect, 'api').map((s) => s.replace(/,\s*(UNIQUE KEY|CONSTRAINT) policy_group_unique (UNIQUE )?\(group_id, policy\)/, ''));
+  // Without the index on instance_group_member.instance_uuid the database is not at 0001.
+  const statements = fixture(dialect, 'api')
+    .filter((s) => !s.startsWith('CREATE INDEX instance_group_member_instance_idx'))
+    .map((s) => s.replace(/,\s*KEY instance_group_member_instance_idx \(instance_uuid\)/, ''));
   const api = await oldDatabase(t, dialect, 'api', statements);
   const before = await snapshot(api);
   const r = await runCli(['--api-db', api.raw, 'api_db', 'baseline', '1']);
   t.is(r.code, 2, r.stderr);
   const line = errorLine(r.stderr);
   t.regex(line, /does not match the API line at 0001_initial_api_schema: 1 difference/);
-  t.regex(line, /instance_group_policy\.uniq_instance_group_policy0group_id0policy: index \(group_id, policy\) unique \(expected, missing from the database\)/);
+  t.regex(line, /instance_group_member\.instance_group_member_instance_idx: index \(instance_uuid\).* \(expected, missing from the database\)/);
   t.regex(line, /Nothing was recorded/);
   t.deepEqual(await snapshot(api), before);
   const bad = await runCli(['--api-db', api.raw, 'api_db', 'baseline', '99']);
@@ -85,6 +92,11 @@ eachDialect(test, 'an old deployment adopted: baseline both, db sync stops at th
 
   await step('api baseline', ['api_db', 'baseline', '1']);
   await step('create_cell', ['cell_v2', 'create_cell', '--name', 'cell1', '--transport-url', 'rabbit://nova:secret@mq1:5672/', '--database_connection', cell.raw]);
+  // Nova's API schema stops at 0001: the movers refuse until 0002 has added the unique keys they copy on.
+  const early = await step('movers before api_db sync', ['db', 'online_data_migrations'], 2);
+  t.regex(early.stderr, /API database \(.*\) is behind the API line: 0002_instance_group_unique_keys not applied\. The online data migrations were not run/);
+  await step('api sync', ['api_db', 'sync']);
+  t.deepEqual((await ledger(api, 'cellsdb_migrations_api')).map((r) => [r.name, r.state]), [['0001_initial_api_schema', 'baselined'], ['0002_instance_group_unique_keys', 'applied']]);
   const refused = await step('db sync before adoption', ['db', 'sync', '--cell', 'cell1'], 1);
   t.regex(refused.stdout + refused.stderr, /holds 7 tables .* no cellsdb cell ledger/);
   await step('cell baseline', ['db', 'baseline', '1', '--cell', 'cell1']);

@@ -224,18 +224,24 @@ function checkInitialApiSchema(schema: SchemaView): void {
     .column('instance_group_policy', 'policy', { type: 'string', nullable: true })
     .column('instance_group_policy', 'group_id', { type: 'integer', nullable: false })
     .index('instance_group_policy', 'instance_group_policy_policy_idx', ['policy'])
-    .uniqueKey('instance_group_policy', 'uniq_instance_group_policy0group_id0policy', ['group_id', 'policy'])
     .foreignKey('instance_group_policy', 'fk_instance_group_policy_group_id', ['group_id'], 'instance_groups')
-    // The unique key serves as the FK's index; MariaDB must not have added one of its own.
-    .noIndexOn('instance_group_policy', ['group_id']);
+    // Nova's schema: the unique key the mover needs comes with 0002.
+    .noIndex('instance_group_policy', 'uniq_instance_group_policy0group_id0policy');
 
   schema
     .column('instance_group_member', 'instance_uuid', { type: 'string', nullable: true })
     .column('instance_group_member', 'group_id', { type: 'integer', nullable: false })
     .index('instance_group_member', 'instance_group_member_instance_idx', ['instance_uuid'])
-    .uniqueKey('instance_group_member', 'uniq_instance_group_member0group_id0instance_uuid', ['group_id', 'instance_uuid'])
     .foreignKey('instance_group_member', 'fk_instance_group_member_group_id', ['group_id'], 'instance_groups')
-    .noIndexOn('instance_group_member', ['group_id']);
+    .noIndex('instance_group_member', 'uniq_instance_group_member0group_id0instance_uuid');
+}
+
+function checkInstanceGroupUniqueKeys(schema: SchemaView): void {
+  schema
+    .uniqueKey('instance_group_policy', 'uniq_instance_group_policy0group_id0policy', ['group_id', 'policy'])
+    .foreignKey('instance_group_policy', 'fk_instance_group_policy_group_id', ['group_id'], 'instance_groups')
+    .uniqueKey('instance_group_member', 'uniq_instance_group_member0group_id0instance_uuid', ['group_id', 'instance_uuid'])
+    .foreignKey('instance_group_member', 'fk_instance_group_member_group_id', ['group_id'], 'instance_groups');
 }
 
 function checkInitialCellSchema(schema: SchemaView): void {
@@ -332,6 +338,7 @@ function checkDropLegacyInstanceGroups(schema: SchemaView): void {
 export const migrationChecks: Record<LineId, Record<string, (schema: SchemaView) => void>> = {
   api: {
     '0001_initial_api_schema': checkInitialApiSchema,
+    '0002_instance_group_unique_keys': checkInstanceGroupUniqueKeys,
   },
   cell: {
     '0001_initial_cell_schema': checkInitialCellSchema,

@@ -548,6 +548,15 @@ test('--config-dir: its *.conf files in sorted order after --config-file; a malf
   t.regex(r.stderr, /unreachable-c\.invalid/, 'the last file of the directory wins');
   t.false(r.stderr.includes('third'), 'the password is not printed');
 
+  // oslo.config reads the options in command-line order: a --config-file after the directory wins.
+  const fileLast = await runCli(['--config-dir', confd, '--config-file', join(dir, 'nova.conf'), '--connect-timeout', '3', 'cell_v2', 'list_cells']);
+  t.not(fileLast.code, 0);
+  t.regex(fileLast.stderr, /unreachable-a\.invalid/, 'the file given after the directory wins');
+  writeFileSync(join(dir, 'other.conf'), '[DEFAULT]\ndebug = false\n');
+  const between = await runCli(['--config_file', join(dir, 'nova.conf'), `--config-dir=${confd}`, '--config-file', join(dir, 'other.conf'), '--connect-timeout', '3', 'cell_v2', 'list_cells']);
+  t.not(between.code, 0);
+  t.regex(between.stderr, /unreachable-c\.invalid/, 'a file after the directory that does not set the option leaves the directory’s value');
+
   writeFileSync(join(confd, '30-broken.conf'), '[database\nconnection = mysql://nova:Sup3rS3cret@db/nova\n');
   const broken = await runCli(['--config-file', join(dir, 'nova.conf'), '--config_dir', confd, 'cell_v2', 'list_cells']);
   t.is(broken.code, 127, describeResult(broken));

@@ -31,9 +31,12 @@ eachDialect(test, 'api_db sync --dry-run prints the DDL of the pending API migra
   const json = await runCli(['--api-db', url.raw, '--json', 'api_db', 'sync', '--dry-run']);
   t.is(json.code, 0, describeResult(json));
   const doc = parseJson<{ dry_run: boolean; from: string | null; to: string; migrations: Array<{ name: string; statements: string[] }> }>(t, json);
-  t.like(doc, { dry_run: true, from: null, to: '0001_initial_api_schema' });
-  t.is(doc.migrations.length, 1);
-  t.true((doc.migrations[0]?.statements.length ?? 0) >= 19);
+  t.like(doc, { dry_run: true, from: null, to: '0002_instance_group_unique_keys' });
+  t.deepEqual(doc.migrations.map((m) => m.name), ['0001_initial_api_schema', '0002_instance_group_unique_keys']);
+  t.true((doc.migrations[0]?.statements.length ?? 0) >= 17);
+  // 0002 builds the mover's unique keys: CONCURRENTLY on PostgreSQL, in place on MariaDB.
+  const keys = doc.migrations[1]?.statements.join('\n') ?? '';
+  t.true(keys.includes(dialect === 'postgres' ? 'CREATE UNIQUE INDEX CONCURRENTLY "uniq_instance_group_member0group_id0instance_uuid"' : 'ADD CONSTRAINT `uniq_instance_group_member0group_id0instance_uuid` UNIQUE'), keys);
 });
 
 eachDialect(test, 'db sync --dry-run previews every mapped cell from its own version; VERSION stops it; nothing changes', async (t, dialect) => {

@@ -105,7 +105,7 @@ function exitCodeOf(error: unknown, command: AnyLeafCommand | undefined): number
  * process.exit, so `finally` runs. `env` is the environment, read by nothing else.
  */
 export async function main(argv: readonly string[], env: Environment = process.env, writers: Writers = processWriters): Promise<number> {
-  const rt = new Runtime(env, writers);
+  const rt = new Runtime(env, writers, argv);
   const outcome: Outcome = { command: undefined, exitCode: ExitCode.ok };
   try {
     const parser = buildParser(rt, argv, outcome);

@@ -33,12 +33,14 @@ export class Runtime {
   constructor(
     private readonly env: Environment,
     private readonly writers: Writers,
+    /** The raw command line (the order of --config-file and --config-dir). */
+    private readonly argv?: readonly string[],
   ) {}
 
   /** Resolves the configuration (main's middleware, once yargs has parsed the global options). */
   configure(args: GlobalArgs): void {
     if (this.configured) return;
-    const config = resolveConfig({ flags: args, env: this.env });
+    const config = resolveConfig({ flags: args, env: this.env, argv: this.argv });
     this.configured = {
       config,
       registry: new ConnectionRegistry({ connectTimeoutMs: config.connectTimeoutMs }),

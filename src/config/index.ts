@@ -7,7 +7,7 @@ import { InvalidInputError } from '../errors.js';
 import { type DatabaseUrl, parseDatabaseUrl } from '../url.js';
 import { type ImpactBudget, type LoadThreshold, parseImpactBudget, parseLoadThresholds } from '../movers/thresholds.js';
 import { DEFAULTS, embeddedDataDir } from './defaults.js';
-import { ConfigFileError, type ConfigFileValues, type OsloConfigFiles, readConfigFiles } from './oslo-ini.js';
+import { ConfigFileError, type ConfigFileValues, type ConfigSource, type OsloConfigFiles, readConfigSources } from './oslo-ini.js';
 import { ENVIRONMENT_ONLY, GLOBAL_OPTIONS, type GlobalFlag, type GlobalFlags, type GlobalOption } from './options.js';
 
 export { DEFAULTS, embeddedDataDir } from './defaults.js';
@@ -27,7 +27,7 @@ export interface Config {
   /** The local cell database (`--db`, `[database] connection`). */
   readonly db: DatabaseUrl | undefined;
   readonly sources: Readonly<{ apiDb?: Source; db?: Source; maxImpact?: Source }>;
-  /** The config files read, in order (later ones win): the `--config-file`s, then each `--config-dir`'s `*.conf`. */
+  /** The config files read, in order (later ones win): the `--config-file`s and each `--config-dir`'s `*.conf`, in command-line order. */
   readonly configFiles: readonly string[];
   /**
    * `[DEFAULT] transport_url` of the config files, as written (nova-manage's `CONF.transport_url`):
@@ -90,6 +90,11 @@ export interface ConfigInput {
   readonly flags?: GlobalFlags;
   /** The environment: the CLI passes `process.env`, read once at its edge. @default {} */
   readonly env?: Environment;
+  /**
+   * The raw command line, for one thing parsed options lose: the order in which `--config-file` and
+   * `--config-dir` were given, which oslo.config reads them in. @default files first, then directories
+   */
+  readonly argv?: readonly string[];
 }
 
 /** Documented environment variables (every global option also has `CELLSDB_` + its flag in upper snake case). */
@@ -212,14 +217,41 @@ function pathsOf(flag: 'config-file' | 'config-dir', flags: GlobalFlags, env: En
   return fromEnv ? [String(fromEnv.value)] : [];
 }
 
+const CONFIG_PATH_FLAG = /^--config[-_](file|dir)(?:=(.*))?$/s;
+
+/**
+ * `--config-file` and `--config-dir` in command-line order, as oslo.config reads them (a directory
+ * given between two files is read between them). The values are the parsed ones; `argv` gives only
+ * their order, and is ignored unless it names exactly those values (e.g. they came from the
+ * environment): files first, then directories.
+ */
+export function configSources(files: readonly string[], dirs: readonly string[], argv?: readonly string[]): ConfigSource[] {
+  const fallback: ConfigSource[] = [...files.map((file) => ({ file })), ...dirs.map((dir) => ({ dir }))];
+  if (argv === undefined) return fallback;
+  const ordered: ConfigSource[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] as string;
+    if (token === '--') break;
+    const m = CONFIG_PATH_FLAG.exec(token);
+    if (!m) continue;
+    const value = m[2] ?? argv[++i];
+    if (value === undefined || value.trim() === '') continue;
+    ordered.push(m[1] === 'file' ? { file: value } : { dir: value });
+  }
+  const sorted = (values: readonly string[]) => JSON.stringify([...values].sort());
+  const orderedFiles = ordered.flatMap((s) => ('file' in s ? [s.file] : []));
+  const orderedDirs = ordered.flatMap((s) => ('dir' in s ? [s.dir] : []));
+  return sorted(orderedFiles) === sorted(files) && sorted(orderedDirs) === sorted(dirs) ? ordered : fallback;
+}
+
 /**
  * The config files, read as oslo.config reads them (later files win). A file that cannot be read
  * keeps the one-line message operators know (`cannot read config file 'PATH': ENOENT`); a malformed
  * one says `PATH:LINE: what is wrong`, never the line itself.
  */
-function readFiles(paths: readonly string[], dirs: readonly string[]): OsloConfigFiles {
+function readFiles(sources: readonly ConfigSource[]): OsloConfigFiles {
   try {
-    return readConfigFiles(paths, dirs);
+    return readConfigSources(sources);
   } catch (error) {
     const code = error instanceof ConfigFileError && error.line === undefined ? (error.cause as NodeJS.ErrnoException | undefined)?.code : undefined;
     if (error instanceof ConfigFileError && code) throw new InvalidInputError(`cannot read config file '${error.file}': ${code}`, { cause: error });
@@ -246,7 +278,7 @@ function environmentPort(env: Environment): number {
 export function resolveConfig(input: ConfigInput = {}): Config {
   const flags = input.flags ?? {};
   const env = input.env ?? {};
-  const files = readFiles(pathsOf('config-file', flags, env), pathsOf('config-dir', flags, env));
+  const files = readFiles(configSources(pathsOf('config-file', flags, env), pathsOf('config-dir', flags, env), input.argv));
   const r = new Resolver(flags, env, files);
 
   const embedded = r.boolean('embedded');

@@ -46,7 +46,7 @@ export const GLOBAL_OPTIONS = [
   option('api-db', 'string', 'API database URL ([api_database] connection)', { env: ['CELLSDB_API_DATABASE_URL'], file: { section: 'api_database', key: 'connection' } }),
   option('db', 'string', 'Local cell database URL ([database] connection)', { env: ['CELLSDB_DATABASE_URL'], file: { section: 'database', key: 'connection' } }),
   option('config-file', 'string', 'nova.conf-style INI file (repeatable: later files win)'),
-  option('config-dir', 'string', 'Directory of *.conf files read after the --config-file files, in sorted order (repeatable)'),
+  option('config-dir', 'string', 'Directory whose *.conf files are read in sorted order, where it stands among the --config-file options (repeatable)'),
   option('embedded', 'boolean', 'Use a local embedded PostgreSQL'),
   option('json', 'boolean', 'Machine-readable output'),
   option('debug', 'boolean', 'Print stack traces on errors'),

@@ -6,9 +6,10 @@
 // `baseline` is the way to adopt such a database on purpose.
 import type { Sequelize } from 'sequelize';
 import type { DatabaseHandle } from '../db/registry.js';
-import { ForeignDatabaseError } from '../errors.js';
+import { CellsdbError, ForeignDatabaseError } from '../errors.js';
 import { HEAD_MODELS, PLANNED_REMOVALS } from '../schema/models.js';
-import { LINES, type MigrationLine } from './lines.js';
+import { Ledger } from './ledger.js';
+import { LINES, listMigrationFiles, type MigrationLine } from './lines.js';
 import type { LineTarget } from './target.js';
 
 /** The tables of the current database (base tables only), sorted. */
@@ -74,4 +75,21 @@ export async function requireOwnDatabase(handle: DatabaseHandle, line: Migration
   if (foreign.length === 0) return;
   const error = foreignDatabaseError({ line, label, url: handle.url }, foreign, outcome);
   throw exitCode === undefined ? error : new ForeignDatabaseError(error.message, { exitCode });
+}
+
+/**
+ * Refuses a database whose `line` has migrations not yet applied (for the movers on the API
+ * database: they copy idempotently on keys that an API migration adds, so an adopted Nova API
+ * database must be synced first). `exitCode` is the caller's code for the refusal.
+ */
+export async function requireLineAtHead(handle: DatabaseHandle, line: MigrationLine, label: string, outcome: string, exitCode?: number): Promise<void> {
+  const rows = await handle.run((s) => new Ledger(s, line.ledgerTable).rows());
+  const applied = new Set(rows.filter((r) => r.state === 'applied').map((r) => r.name));
+  const behind = listMigrationFiles(line).filter((f) => !applied.has(f.name)).map((f) => f.name);
+  if (behind.length === 0) return;
+  const command = line.id === 'api' ? 'cellsdb api_db sync' : 'cellsdb db sync';
+  throw new CellsdbError(
+    `${label} (${handle.url.masked}) is behind the ${line.title} line: ${behind.join(', ')} not applied. ${outcome}. Run '${command}' first`,
+    exitCode === undefined ? {} : { exitCode },
+  );
 }

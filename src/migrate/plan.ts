@@ -75,6 +75,22 @@ export function planAim(line: MigrationLine, version?: string): PlanAim {
 /** Whether a started row is a resumable migration, unchanged since, that the next sync completes. */
 const resumes = (row: LedgerRow, file: MigrationFile | undefined): boolean => row.state === 'started' && row.resumable && file !== undefined && file.checksum === row.checksum;
 
+/**
+ * Checksums of earlier versions of a shipped migration that a ledger may hold and that stand for the
+ * file now on disk. Used once, before the first release: the API line's 0001 gave its two unique
+ * keys to 0002 so that a Nova API database matches 0001 and can be baselined (issue 15). A database
+ * built with the earlier file has the keys, and 0002 finds them there and does nothing. Never add a
+ * checksum here for a migration whose effect changed.
+ */
+const SUPERSEDED_CHECKSUMS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  'api/0001_initial_api_schema': Object.freeze(['d3c081b6e88d52b8f567920eca06c113c521cf3dccf79c49238859e703313068']),
+});
+
+/** Whether a ledger row's checksum stands for `file` as it is now. */
+export function checksumMatches(line: MigrationLine, file: MigrationFile, checksum: string): boolean {
+  return file.checksum === checksum || (SUPERSEDED_CHECKSUMS[`${line.id}/${file.name}`] ?? []).includes(checksum);
+}
+
 export function ledgerProblems(line: MigrationLine, files: readonly MigrationFile[], rows: readonly LedgerRow[], label: string): LedgerProblem[] {
   const problems: LedgerProblem[] = [];
   const byName = new Map(files.map((f) => [f.name, f]));
@@ -100,7 +116,7 @@ export function ledgerProblems(line: MigrationLine, files: readonly MigrationFil
         name: row.name,
         message: `${line.title} migration ${row.name} is applied on ${label} but missing from ${line.directory}: the database is ahead of this code, or the file was removed`,
       });
-    } else if (row.state === 'applied' && file.checksum !== row.checksum) {
+    } else if (row.state === 'applied' && !checksumMatches(line, file, row.checksum)) {
       problems.push({
         kind: 'changed',
         name: row.name,

@@ -81,6 +81,57 @@ export class SchemaSteps {
     this.done();
   }
 
+  /**
+   * Deletes the rows that repeat another row's values in `fields` (the one with the lowest id stays),
+   * so that a unique key on them can be added. NULLs never repeat (a unique key allows many), and
+   * values compare under the columns' collation, as the unique key will. Safe to repeat.
+   */
+  async deleteDuplicates(table: string, fields: readonly string[]): Promise<void> {
+    const q = (name: string) => this.deps.queryInterface.quoteIdentifier(name);
+    const same = fields.map((f) => `a.${q(f)} = b.${q(f)}`).join(' AND ');
+    const sql =
+      this.deps.dialect.name === 'postgres'
+        ? `DELETE FROM ${q(table)} a USING ${q(table)} b WHERE ${same} AND b.id < a.id`
+        : `DELETE a FROM ${q(table)} a JOIN ${q(table)} b ON ${same} AND b.id < a.id`;
+    const [, meta] = await this.deps.sequelize.query(sql, { transaction: this.deps.transaction });
+    const deleted = Number((meta as { rowCount?: number; affectedRows?: number } | undefined)?.rowCount ?? (meta as { affectedRows?: number } | undefined)?.affectedRows ?? 0);
+    if (deleted > 0) this.done();
+  }
+
+  /**
+   * A unique key on `fields` of a table that may be large and live, unless a valid unique index on
+   * exactly those columns exists (any name). PostgreSQL builds the index CONCURRENTLY (the migration
+   * must export `transactional = false`) and then attaches it as the constraint, so that writes go on
+   * during the build; an invalid index left by a build that was killed or failed is dropped first.
+   * MariaDB adds it in place (InnoDB builds a secondary index with LOCK=NONE).
+   */
+  async addUniqueOnline(table: string, name: string, fields: readonly string[]): Promise<void> {
+    if (this.deps.dialect.name !== 'postgres') return this.addUnique(table, name, fields);
+    const q = (id: string) => this.deps.queryInterface.quoteIdentifier(id);
+    const run = (sql: string) => this.deps.sequelize.query(sql, { transaction: this.deps.transaction });
+    const [found] = (await this.deps.sequelize.query(
+      `SELECT ix.indisvalid AS valid, EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid) AS attached
+         FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid
+        WHERE ix.indrelid = to_regclass(:table) AND i.relname = :name`,
+      { replacements: { table: q(table), name }, transaction: this.deps.transaction, plain: false, raw: true },
+    )) as [Array<{ valid: boolean; attached: boolean }>, unknown];
+    const own = found[0];
+    if (own && !own.valid) {
+      await run(`DROP INDEX CONCURRENTLY IF EXISTS ${q(name)}`);
+      this.done();
+    }
+    if (!own?.valid) {
+      const info = await this.describe(table);
+      if (info?.indexes.some((i) => i.unique && sameList(i.columns, fields))) return;
+      await run(`CREATE UNIQUE INDEX CONCURRENTLY ${q(name)} ON ${q(table)} (${fields.map(q).join(', ')})`);
+      this.done();
+    }
+    if (!own?.attached) {
+      await run(`ALTER TABLE ${q(table)} ADD CONSTRAINT ${q(name)} UNIQUE USING INDEX ${q(name)}`);
+      this.done();
+    }
+  }
+
   /** A plain index on `fields`, unless an index on exactly those columns exists (any name). */
   async addIndex(table: string, name: string, fields: readonly string[]): Promise<void> {
     const info = await this.describe(table);

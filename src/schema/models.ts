@@ -78,7 +78,7 @@ function table(name: string, columns: DeclaredColumn[], indexes: DeclaredIndex[]
   return { name, primaryKey: ['id'], columns: [col('id', 'integer', false), ...columns], indexes, foreignKeys };
 }
 
-/** The API line at head (`0001_initial_api_schema`). */
+/** The API line at head (`0002_instance_group_unique_keys`). */
 const API_HEAD: DeclaredSchema = {
   line: 'api',
   tables: [
