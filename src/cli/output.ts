@@ -1,10 +1,11 @@
 import { escapeControlKeepNewlines, escapeJsonText } from '../index.js';
+import { snakeCaseKeys } from './json.js';
 import { DEFAULT_TABLE_WIDTH, renderTable, type TableCell, type TableOptions, type TableStyle } from './table.js';
 
 /** Where a command writes: human tables or JSON on stdout, progress and notices on stderr. */
 export interface Output {
   readonly json: boolean;
-  /** A JSON document (with `--json`). URL-bearing values are put in through `displayUrl` (issue 14). */
+  /** A JSON document (with `--json`), its keys in snake_case (docs/json.md). URL-bearing values are put in through `displayUrl` (issue 14). */
   data(value: unknown, options?: RevealOption): void;
   /** A table for people. */
   table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<TableCell>>, options?: RevealOption & TableLayout): void;
@@ -45,7 +46,7 @@ export function createOutput(json: boolean, writers: Writers = processWriters, t
   return {
     json,
     data: (value, options) => {
-      const text = escapeJsonText(JSON.stringify(value, null, 2));
+      const text = escapeJsonText(JSON.stringify(snakeCaseKeys(value), null, 2));
       writers.stdout(`${text}\n`);
     },
     table: (head, rows, options) => {

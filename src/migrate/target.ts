@@ -21,4 +21,6 @@ export interface LineTarget {
   readonly onEvent?: (event: MigratorEvent) => void;
   /** Crash-test failpoints (`migrate:started`, `migrate:step`). @default NO_FAILPOINTS */
   readonly failpoint?: Failpoint;
+  /** Aborted (SIGINT, SIGTERM): `sync` starts no further migration; the running one finishes. */
+  readonly signal?: AbortSignal;
 }

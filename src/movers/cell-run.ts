@@ -50,6 +50,8 @@ export interface CellRunParts {
   readonly retries: number;
   readonly onBatch?: ((event: BatchEvent) => void) | undefined;
   readonly onRetry?: ((event: RetryEvent) => void) | undefined;
+  /** Aborted (SIGINT, SIGTERM): no new batch starts; the one in flight finishes or rolls back. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -101,11 +103,13 @@ export async function runMoverOnCell(mover: Mover, ctx: MoverContext, parts: Cel
   let after = 0;
   try {
     for (;;) {
+      if (parts.signal?.aborted) break;
       // The turn first, then the budget: a batch that holds a slice never waits for a turn.
       const turn = await pace.enter();
       let count = 0;
       let batch: MoverBatch;
       try {
+        if (parts.signal?.aborted) break;
         const size = sizer.next(turn.batchTargetMs, turn.minRows);
         count = budget ? await budget.take(size) : size;
         if (count === 0) break;

@@ -65,6 +65,8 @@ export function demoCommand(rt: Runtime) {
       const logFile = join(config.home, 'demo-movers.log');
       rt.output.line(`(one line per batch in ${logFile})`);
       const first = await runMovers(rt, { apiDb, cells, batchSize: 500, logFormat: 'text', logFile });
+      // SIGINT/SIGTERM: runMovers said what was done; the demo stops there (main exits 130/143).
+      if (rt.interrupted) return;
 
       step(rt, '6. The operator resolves the blocked node (the orphan is a decommissioned host: soft-delete it)');
       const serviceGroup = await rt.serviceGroup();
@@ -77,6 +79,7 @@ export function demoCommand(rt: Runtime) {
         rt.output.line(`soft-deleted compute node ${blocked.id} (${node?.get('hypervisor_hostname') ?? '?'}) in ${blocked.cell}`);
       }
       const second = await runMovers(rt, { apiDb, cells, batchSize: 500, logFormat: 'text', logFile });
+      if (rt.interrupted) return;
 
       step(rt, '7. db sync: past the blocker, the legacy tables dropped, every cell at head');
       const final = await syncCells(cells, fanOut);
