@@ -10,6 +10,10 @@ export interface CellSizes {
   readonly computeNodes: number;
 }
 
+/** The parts of a benchmark run, selected with --scenario (every one by default). */
+export const SCENARIOS = ['idle', 'heartbeats', 'mixed', 'heavy', 'impact-sweep', 'scale4', 'cells8'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
 /** Everything a benchmark run needs, resolved once from flags and environment. */
 export interface BenchOptions {
   readonly dialect: Dialect;
@@ -36,6 +40,14 @@ export interface BenchOptions {
   readonly workload: { readonly connections: number; readonly rate: number };
   /** More runs of the movers under the workload, each with these extra flags (the trade of speed for impact). */
   readonly impactVariants: ReadonlyArray<readonly string[]>;
+  /** The heavier mixed workload (scenario `heavy` and the `--max-impact` sweep). */
+  readonly heavy: { readonly connections: number; readonly rate: number };
+  readonly heartbeats: { readonly services: number; readonly perSession: number; readonly intervalSeconds: number };
+  /** The `--max-impact` settings of the sweep under the heavy workload. */
+  readonly impactSweep: readonly string[];
+  /** Cells of the many-cells run (more than --concurrency), holding the same rows in all as the headline deployment. */
+  readonly manyCells: number;
+  readonly scenarios: ReadonlySet<Scenario>;
   readonly keep: boolean;
   readonly output: string | undefined;
 }
@@ -75,6 +87,14 @@ export function parseOptions(argv: readonly string[] = hideBin(process.argv), en
       default: '--no-yield',
       describe: "Also run the movers under the workload with these flags, ';' between runs (e.g. '--no-yield;--yield-batch-ms 50'); '' for none",
     })
+    .option('scenario', { type: 'string', describe: `Comma-separated parts to run: ${SCENARIOS.join(', ')} [default: all]` })
+    .option('heavy-rate', { type: 'number', default: 400, describe: "Operations per second of the heavy mixed workload (scenarios 'heavy', 'impact-sweep')" })
+    .option('heavy-connections', { type: 'number', default: 8, describe: 'Connections of the heavy mixed workload, per database' })
+    .option('heartbeat-services', { type: 'number', default: 1000, describe: "Compute services heartbeating (scenario 'heartbeats')" })
+    .option('heartbeat-per-session', { type: 'number', default: 50, describe: 'Services per heartbeating session' })
+    .option('heartbeat-interval', { type: 'number', default: 10, describe: 'Seconds between two heartbeats of a service' })
+    .option('max-impact-sweep', { type: 'string', default: '2x,3x,6x', describe: "--max-impact settings measured under the heavy workload (scenario 'impact-sweep')" })
+    .option('many-cells', { type: 'number', default: 8, describe: "Cells of the many-cells run (scenario 'cells8'), the same rows in all as the headline deployment" })
     .option('keep', { type: 'boolean', default: false, describe: 'Keep the benchmark databases' })
     .option('output', { type: 'string', describe: 'Also write the JSON document to this file' })
     .strict()
@@ -91,6 +111,14 @@ export function parseOptions(argv: readonly string[] = hideBin(process.argv), en
   const scale = positive('scale', args.scale, false) as number;
   const quick = args.quick;
   const per = (n: number) => Math.max(1, Math.round((n * scale) / (quick ? QUICK_DIVISOR : 1)));
+  const scenarioList = (args.scenario ?? SCENARIOS.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const unknown = scenarioList.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
+  if (unknown.length > 0 || scenarioList.length === 0) throw new Error(`--scenario takes a comma-separated list of ${SCENARIOS.join(', ')}, got '${args.scenario ?? ''}'`);
+  const scenarios = new Set(scenarioList as Scenario[]);
+  if (args['skip-scale4']) scenarios.delete('scale4');
   const sweep = (args.sweep ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -107,7 +135,7 @@ export function parseOptions(argv: readonly string[] = hideBin(process.argv), en
     batchMs: positive('batch-ms', args['batch-ms'], true),
     odmArgs: Object.freeze((args['odm-args'] ?? '').split(/\s+/).filter((a) => a !== '')),
     sweep: Object.freeze(sweep.filter((b) => b !== args['batch-size'])),
-    memory: !args['skip-scale4'],
+    memory: scenarios.has('scale4'),
     profile: args.profile,
     repeat: positive('repeat', args.repeat, true) as number,
     workload: Object.freeze({
@@ -120,6 +148,18 @@ export function parseOptions(argv: readonly string[] = hideBin(process.argv), en
         .map((v) => Object.freeze(v.split(/\s+/).filter((a) => a !== '')))
         .filter((v) => v.length > 0),
     ),
+    heavy: Object.freeze({
+      connections: positive('heavy-connections', args['heavy-connections'], true) as number,
+      rate: positive('heavy-rate', args['heavy-rate'], false) as number,
+    }),
+    heartbeats: Object.freeze({
+      services: positive('heartbeat-services', args['heartbeat-services'], true) as number,
+      perSession: positive('heartbeat-per-session', args['heartbeat-per-session'], true) as number,
+      intervalSeconds: positive('heartbeat-interval', args['heartbeat-interval'], false) as number,
+    }),
+    impactSweep: Object.freeze(args['max-impact-sweep'].split(',').map((s) => s.trim()).filter((s) => s !== '')),
+    manyCells: positive('many-cells', args['many-cells'], true) as number,
+    scenarios,
     keep: args.keep,
     output: args.output,
   });

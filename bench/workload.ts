@@ -6,6 +6,7 @@ import { cellDatabaseUrl } from '../src/cells/targeting.js';
 import { ConnectionRegistry, type DatabaseHandle } from '../src/db/registry.js';
 import { type GroupContext, InstanceGroup } from '../src/objects/instance-group.js';
 import type { Deployment } from './deployment.js';
+import { startHeartbeats } from './heartbeats.js';
 import { type LatencySummary, round, summarise } from './stats.js';
 
 /** The kinds of short transaction the live cloud runs while the movers work. */
@@ -19,6 +20,25 @@ export interface WorkloadOptions {
   readonly rate: number;
 }
 
+/** Heartbeats only: `services` compute services, one session per `perSession`, each heartbeating every `intervalSeconds`. */
+export interface HeartbeatOptions {
+  readonly services: number;
+  readonly perSession: number;
+  readonly intervalSeconds: number;
+}
+
+/** What a live-traffic scenario runs beside the movers. */
+export type LiveWorkload = ({ readonly kind: 'mixed' } & WorkloadOptions) | ({ readonly kind: 'heartbeats' } & HeartbeatOptions);
+
+/** Starts either kind of workload. */
+export function startLiveWorkload(d: Deployment, workload: LiveWorkload): Promise<RunningWorkload> {
+  return workload.kind === 'mixed' ? startWorkload(d, workload) : startHeartbeats(d, workload);
+}
+
+/** For the JSON document and the progress lines. */
+export const describeWorkload = (w: LiveWorkload): string =>
+  w.kind === 'mixed' ? `mixed, ${w.connections} connections, ${w.rate} ops/s` : `heartbeats, ${w.services} services, one session per ${w.perSession}, every ${w.intervalSeconds} s`;
+
 export interface WorkloadResult {
   readonly seconds: number;
   readonly operations: number;
@@ -26,7 +46,7 @@ export interface WorkloadResult {
   readonly errors: number;
   /** Up to five distinct error messages. */
   readonly errorSamples: readonly string[];
-  readonly latency: LatencySummary & { readonly byOperation: Readonly<Record<Operation, LatencySummary>> };
+  readonly latency: LatencySummary & { readonly byOperation: Readonly<Record<string, LatencySummary>> };
 }
 
 export interface RunningWorkload {

@@ -122,6 +122,7 @@ export {
 } from './cells/cell-v2.js';
 export { checkResolveRequest, type ComputeNodeRow, resolveComputeNode, type ResolveComputeNodeRequest, type ResolveComputeNodeResult } from './cells/resolve-compute-node.js';
 export { type FanOutOptions, previewCells, selectCells, statusOfCells, syncCells } from './cells/fan-out.js';
+export { cellsOfShard, describeShard, JOB_COMPLETION_INDEX, MAX_SHARDS, parseShard, type Shard, shardOfUuid } from './cells/shard.js';
 export { type RunnerEvents, type RunnerOptions, runOnlineDataMigrations } from './movers/runner.js';
 export { DEFAULT_IMPACT_BUDGET, type ImpactSettings, MOVER_DEFAULTS, type RunSettings, type RunSettingsInput, resolveRunSettings } from './movers/settings.js';
 export { MoverExit, type MoverExitCode } from './movers/exit.js';

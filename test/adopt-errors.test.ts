@@ -16,23 +16,23 @@ function emptyOriginal(): Error {
 }
 
 test('an empty driver message takes the nearest message up the chain', (t) => {
-  const e = translateDriverError(emptyOriginal(), 'mysql://nova:****@db/cell1');
+  const e = translateDriverError(emptyOriginal(), 'mysql://nova:Secret-Pw@db/cell1');
   t.is(e.message, 'Constraint fk_compute_nodes_service_id on table compute_nodes does not exist (mysql://nova:****@db/cell1)');
   t.is(driverMessage(emptyOriginal()), 'Constraint fk_compute_nodes_service_id on table compute_nodes does not exist');
 });
 
 test('mysql2 sqlMessage is used when message is empty; with no text at all, the name and code', (t) => {
   const sql = Object.assign(new Error(''), { sqlMessage: "Duplicate key name 'uniq_cell_mappings0uuid'", errno: 1061 });
-  t.regex(translateDriverError(sql, 'X').message, /^Duplicate key name 'uniq_cell_mappings0uuid' \(X\)$/);
+  t.regex(translateDriverError(sql, 'mysql://db/x').message, /^Duplicate key name 'uniq_cell_mappings0uuid' \(mysql:\/\/db\/x\)$/);
   const bare = Object.assign(new Error(''), { code: 'EWHATEVER' });
-  t.regex(translateDriverError(bare, 'X').message, /^Error \(code EWHATEVER\) without a message \(X\)$/);
-  t.regex(translateDriverError('', 'X').message, /without a message/);
+  t.regex(translateDriverError(bare, 'mysql://db/x').message, /^Error \(code EWHATEVER\) without a message \(mysql:\/\/db\/x\)$/);
+  t.regex(translateDriverError('', 'mysql://db/x').message, /without a message/);
 });
 
 test('an error on the API database during a cell batch names the API database; lock conflicts stay retryable', (t) => {
-  const api = 'postgresql://nova:****@api-db/nova_api';
+  const api = 'postgresql://nova:api-Pw,x@api-db/nova_api';
   const e = translateOnDatabase(Object.assign(new Error('relation "instance_groups" does not exist'), { code: '42P01' }), 'the API database', api);
-  t.is(e.message, `on the API database: relation "instance_groups" does not exist (${api})`);
+  t.is(e.message, 'on the API database: relation "instance_groups" does not exist (postgresql://nova:****@api-db/nova_api)');
   const deadlock = translateOnDatabase(Object.assign(new Error('deadlock detected'), { code: '40P01' }), 'the API database', api);
   t.true(isRetryableConflict(deadlock));
   const timeout = translateOnDatabase(Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' }), 'the API database', api);
@@ -48,4 +48,18 @@ test('a migration failure names the line, the database and the migration, and th
   t.regex(e.message, /^cell migration 0002_compute_nodes_host_expand failed on cell 'cell1': Constraint fk_compute_nodes_service_id .* does not exist \(mysql:\/\/nova:\*\*\*\*@db\/cell1\)/);
   t.notRegex(e.message, /: {2}/);
   t.false(e.message.includes('secret'));
+});
+
+// Issue 14: the URL is data; its password is removed from the driver's words by value (raw, decoded,
+// encoded), whatever the text around it, and the error carries the secrets for the --debug printer.
+test('translateDriverError removes the password of its URL by value from the driver message', (t) => {
+  const url = 'mysql+pymysql://nova:Zq9%2CSecret%20Pw77@db/cell1';
+  for (const leaked of ['Zq9,Secret Pw77', 'Zq9%2CSecret%20Pw77', 'Zq9%2CSecret%20Pw77'.toLowerCase()]) {
+    const e = translateDriverError(Object.assign(new Error(`bad password '${leaked}' for nova@db`), { code: 'EWHATEVER' }), url);
+    t.false(e.message.includes('Secret'), e.message);
+    t.true(e.message.endsWith('(mysql+pymysql://nova:****@db/cell1)'), e.message);
+    t.true(e.secrets.includes('Zq9,Secret Pw77'));
+    t.false(JSON.stringify(e).includes('Secret'), 'the secrets are not serialised');
+  }
+  t.false(driverMessage(new Error('nova:Zq9,Secret Pw77@db'), url).includes('Secret'));
 });

@@ -131,7 +131,7 @@ eachDialectLimited(test, `hostile strings in every column the instance-group mov
   t.is(rows.length, planted.length);
 
   // Through the objects: getAll and getByUuid give the same strings back.
-  const registry = new ConnectionRegistry({ max: 4 });
+  const registry = new ConnectionRegistry({ max: 4, connectTimeoutMs: 60_000 });
   t.teardown(() => registry.close());
   const api = registry.open(d.cloud.api);
   const ctx = { api, cells: (await selectCells(api)).map((cell) => ({ cell, db: targetCell(registry, cell) })) };

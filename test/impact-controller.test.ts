@@ -3,6 +3,7 @@
 import test from 'ava';
 import { CONTROL, type ControllerSettings, ImpactController, type ServerSample } from '../src/movers/impact-controller.js';
 import { CriticalLoadError, ImpactPace } from '../src/movers/pace.js';
+import { resolveRunSettings } from '../src/movers/settings.js';
 import { parseImpactBudget, parseLoadThresholds } from '../src/movers/thresholds.js';
 
 const S = 'db-1:5432';
@@ -227,4 +228,11 @@ test('the pace gate: as many turns as the decision allows; paused admits none un
   await t.throwsAsync(pace.enter(), { instanceOf: CriticalLoadError, message: /critical load on db-1:5432: lock_waits is 11.*stopped/ });
   t.is(new CriticalLoadError('x').exitCode, 2);
   await pace.stop();
+});
+
+test('a dry run watches nothing: no impact settings, so no monitor (no probe connections), even with thresholds', (t) => {
+  const input = { statementTimeoutMs: 1000, maxLoad: parseLoadThresholds('threads_running=5', '--max-load'), criticalLoad: parseLoadThresholds('threads_running=50', '--critical-load') };
+  t.is(resolveRunSettings({ ...input, dryRun: true }).impact, undefined);
+  t.is(resolveRunSettings({ ...input, dryRun: true, yieldToTraffic: true }).impact, undefined);
+  t.not(resolveRunSettings({ ...input, dryRun: false }).impact, undefined, 'a real run does watch');
 });

@@ -31,7 +31,7 @@ interface HalfMoved {
 
 /** A GroupContext over the deployment's API database and every mapped cell (closed before the drop). */
 async function groupContext(t: ExecutionContext<unknown>, d: LegacyDeployment): Promise<GroupContext> {
-  const registry = new ConnectionRegistry({ max: 4 });
+  const registry = new ConnectionRegistry({ max: 4, connectTimeoutMs: 60_000 });
   t.teardown(() => registry.close());
   const api = registry.open(d.cloud.api);
   const cells = (await selectCells(api)).map((cell) => ({ cell, db: targetCell(registry, cell) }));

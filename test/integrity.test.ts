@@ -53,7 +53,7 @@ async function setup(t: ExecutionContext, dialect: Dialect): Promise<Setup> {
     dir,
     db: (...args) => runCli(['db', ...args, '--local-cell', '--db', url.raw, '--cell-migrations-dir', dir]),
     snapshot: async () => {
-      const registry = new ConnectionRegistry({ max: 1 });
+      const registry = new ConnectionRegistry({ max: 1, connectTimeoutMs: 60_000 });
       try {
         const handle = await registry.connect(url);
         const tables = await handle.dialect.describeSchema(handle.sequelize);

@@ -37,7 +37,7 @@ async function sessionOn(t: ExecutionContext<unknown>, registry: ConnectionRegis
 
 /** A long statement another client keeps running (until `cancel`). */
 async function longStatement(t: ExecutionContext<unknown>, url: DatabaseUrl) {
-  const registry = new ConnectionRegistry({ max: 1 });
+  const registry = new ConnectionRegistry({ max: 1, connectTimeoutMs: 60_000 });
   t.teardown(() => registry.close());
   const { session, id } = await sessionOn(t, registry, url);
   const killer = await registry.openSession(url, 'operator');
@@ -81,7 +81,7 @@ const readLog = (file: string): LogLine[] =>
 
 eachDialect(test, 'other active sessions: a client that just ran a statement counts, our own pooled connection and idle clients do not', async (t, dialect) => {
   const url = await useDatabase(t, dialect, 'traffic');
-  const ours = new ConnectionRegistry({ max: 1 });
+  const ours = new ConnectionRegistry({ max: 1, connectTimeoutMs: 60_000 });
   const theirs = new ConnectionRegistry({ max: 1, applicationName: 'nova-api' });
   t.teardown(() => Promise.all([ours.close(), theirs.close()]));
   const db = ours.open(url);
@@ -103,7 +103,7 @@ eachDialect(test, 'other active sessions: a client that just ran a statement cou
 
 eachDialect(test, 'load metrics: another client’s running statement counts in our databases only; a session waiting for our row lock is a lock wait', async (t, dialect) => {
   const url = await useDatabase(t, dialect, 'metrics');
-  const registry = new ConnectionRegistry({ max: 1 });
+  const registry = new ConnectionRegistry({ max: 1, connectTimeoutMs: 60_000 });
   t.teardown(() => registry.close());
   const setup = registry.open(url);
   await setup.sequelize.query('CREATE TABLE rows_ (id INTEGER PRIMARY KEY, v INTEGER)');

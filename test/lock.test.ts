@@ -22,7 +22,7 @@ const HOLDER_APP = 'cellsdb-test-lock-holder';
 const apiLockName = (url: DatabaseUrl): string => lineLockName(url.database, 'api');
 
 async function openSession(url: DatabaseUrl, applicationName = 'cellsdb tests'): Promise<SessionConnection> {
-  return dialectFor(url.dialect).openSession(url, { connectTimeoutMs: 10_000, applicationName });
+  return dialectFor(url.dialect).openSession(url, { connectTimeoutMs: 60_000, applicationName });
 }
 
 

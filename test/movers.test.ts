@@ -366,7 +366,7 @@ eachDialect(test, '--max-count N moves exactly N rows when one cell is slow to g
   for (let i = 0; i < 10; i++) await plantCellGroup(busy.url, { uuid: randomUUID() }, ['affinity'], [randomUUID()]);
   // The slow cell's only group is locked by another transaction: its batch waits for it, holding
   // its share of the budget, while the busy cell spends its own and asks for more.
-  const registry = new ConnectionRegistry({ max: 1 });
+  const registry = new ConnectionRegistry({ max: 1, connectTimeoutMs: 60_000 });
   t.teardown(() => registry.close());
   const h = registry.open(slow.url);
   const transaction = await h.sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED });

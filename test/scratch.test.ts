@@ -12,7 +12,7 @@ import { adminUrl, eachDialect, uniqueName } from './helpers/databases.js';
 const PASSWORD = 'scr4tch-Secret';
 
 async function adminSession(dialect: Dialect): Promise<SessionConnection> {
-  return dialectFor(dialect).openSession(adminUrl(dialect) as DatabaseUrl, { connectTimeoutMs: 10_000, applicationName: 'cellsdb tests' });
+  return dialectFor(dialect).openSession(adminUrl(dialect) as DatabaseUrl, { connectTimeoutMs: 60_000, applicationName: 'cellsdb tests' });
 }
 
 /**

@@ -53,7 +53,7 @@ async function useLogin(t: ExecutionContext, dialect: Dialect, password: string)
   const adapter = dialectFor(dialect);
   const user = `cellsdb_u_${randomBytes(4).toString('hex')}`;
   const quoted = password.replace(/'/g, "''");
-  const session = await adapter.openSession(admin, { connectTimeoutMs: 10_000, applicationName: 'cellsdb tests' });
+  const session = await adapter.openSession(admin, { connectTimeoutMs: 60_000, applicationName: 'cellsdb tests' });
   try {
     if (dialect === 'postgres') {
       await session.query(`CREATE ROLE ${user} LOGIN SUPERUSER PASSWORD '${quoted}'`);
@@ -65,7 +65,7 @@ async function useLogin(t: ExecutionContext, dialect: Dialect, password: string)
     await session.close();
   }
   t.teardown(async () => {
-    const s = await adapter.openSession(admin, { connectTimeoutMs: 10_000, applicationName: 'cellsdb tests' });
+    const s = await adapter.openSession(admin, { connectTimeoutMs: 60_000, applicationName: 'cellsdb tests' });
     try {
       await s.query(dialect === 'postgres' ? `DROP ROLE IF EXISTS ${user}` : `DROP USER IF EXISTS '${user}'@'%'`);
     } finally {

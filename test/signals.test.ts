@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { runCli } from './helpers/cli.js';
 import { inPty } from './helpers/pty.js';
-import { type Cell } from './helpers/cells.js';
+import { type Cell, useCell, useCell0, useCloud } from './helpers/cells.js';
 import { eachDialect, useDatabase } from './helpers/databases.js';
 import { assertFinished, countRows, expectation, invariantProblems, odm, seed, show, useLegacyDeployment } from './helpers/movers.js';
 
@@ -84,6 +84,22 @@ eachDialect(test, 'SIGTERM mid db sync: the running migration finishes, no new o
   t.is(rerun.code, 0, show(rerun));
   const head = await runCli(['--db', db.raw, 'db', 'version', '--local-cell']);
   t.regex(head.stdout.trim(), /^0005_/, show(head));
+});
+
+eachDialect(test, 'SIGTERM mid db sync over the mapped cells: one line, exit 143; the rerun brings every cell to head', async (t, dialect) => {
+  const cloud = await useCloud(t, dialect);
+  await useCell0(t, cloud);
+  await useCell(t, cloud, 'cell1');
+  const r = await runCli(['--api-db', cloud.api.raw, 'db', 'sync'], { env: { CELLSDB_FAILPOINT: 'migrate:step:1=SIGTERM' } });
+  t.is(r.code, 143, show(r));
+  t.regex(r.stderr, /stopped by SIGTERM: 1 migration applied this run on 2 cells, none left half done; it is safe to run 'cellsdb db sync' again/, show(r));
+  t.is(r.stdout, '', 'no table: the one line says it');
+  const rerun = await runCli(['--api-db', cloud.api.raw, 'db', 'sync']);
+  t.is(rerun.code, 0, show(rerun));
+  const version = await runCli(['--api-db', cloud.api.raw, '--json', 'db', 'version']);
+  const cells = JSON.parse(version.stdout) as Array<{ version: string }>;
+  t.is(cells.length, 2, show(version));
+  t.true(cells.every((c) => /^0005_/.test(c.version)), show(version));
 });
 
 test('--embedded: SIGTERM and SIGINT mid sync stop the embedded PostgreSQL cleanly; the rerun completes', async (t) => {

@@ -5,7 +5,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CellsdbError, displayUrl, envNameOf, escapeControl, ExitCode, GLOBAL_OPTIONS, InvalidInputError, SecretRegistry, secretsOfError, type Environment } from '../index.js';
+import { CellsdbError, envNameOf, escapeControl, ExitCode, GLOBAL_OPTIONS, InvalidInputError, type Environment } from '../index.js';
 import type { AnyLeafCommand, Command } from './command.js';
 import { apiDbCommand } from './commands/api-db.js';
 import { cellV2Command } from './commands/cell-v2.js';
@@ -15,6 +15,7 @@ import { schemaCommand } from './commands/schema.js';
 import { serviceCommand } from './commands/service.js';
 import { upgradeCommand } from './commands/upgrade.js';
 import { COMMAND_HELP, epilogueOf, GROUP_HEADINGS, groupsOf } from './help.js';
+import { displayUrlsGiven, knownSecrets } from './error-secrets.js';
 import { errorDocument } from './json.js';
 import { createOutput, processWriters, type Writers } from './output.js';
 import { flagsGiven, withBothSpellings } from './spellings.js';
@@ -113,49 +114,6 @@ function buildParser(rt: Runtime, argv: readonly string[], outcome: Outcome): Ar
   return parser;
 }
 
-/** The values of `argv` that may hold a URL: each token, and the value of a `--flag=value` token. */
-function urlValues(argv: readonly string[]): string[] {
-  const values: string[] = [];
-  for (const token of argv) {
-    // A URL, or what an operator meant as one (`nova:pw@db/nova` without its scheme).
-    if (!token.includes('://') && !(token.includes(':') && token.includes('@'))) continue;
-    values.push(token);
-    const eq = token.indexOf('=');
-    if (token.startsWith('-') && eq > 0) values.push(token.slice(eq + 1));
-  }
-  return values;
-}
-
-/** `message` with each URL-bearing value of `argv` it echoes replaced by its `displayUrl` (longest first). */
-function displayUrlsGiven(message: string, argv: readonly string[]): string {
-  let out = message;
-  for (const value of urlValues(argv).sort((a, b) => b.length - a.length)) if (out.includes(value)) out = out.split(value).join(displayUrl(value));
-  return out;
-}
-
-/**
- * The secrets this run knows by value: the passwords of every URL in its arguments and resolved
- * configuration, and those carried by the error (see `CellsdbError.secrets`). The error printer's
- * last line of defence.
- */
-function knownSecrets(argv: readonly string[], rt: Runtime, error: unknown): SecretRegistry {
-  const secrets = new SecretRegistry();
-  for (const value of urlValues(argv)) secrets.addUrl(value);
-  const config = rt.resolved;
-  if (config) {
-    secrets.addUrl(config.apiDb?.raw);
-    secrets.addUrl(config.db?.raw);
-    secrets.addUrl(config.serviceGroup.redisUrl);
-    try {
-      secrets.addUrl(config.transportUrl());
-    } catch {
-      // A transport_url that cannot be read was never used.
-    }
-  }
-  secrets.add(secretsOfError(error));
-  return secrets;
-}
-
 /** The exit code of an error: its class's, or the command's own for every error but invalid input. */
 function exitCodeOf(error: unknown, command: AnyLeafCommand | undefined): number {
   if (command?.errorExitCode !== undefined && !(error instanceof InvalidInputError)) return command.errorExitCode;
@@ -195,7 +153,7 @@ export async function main(argv: readonly string[], env: Environment = process.e
     const message = error instanceof Error ? error.message : String(error);
     // Messages name URLs through displayUrl where they are raised; known secrets are removed by
     // value as a last line of defence (#14).
-    const secrets = knownSecrets(argv, rt, error);
+    const secrets = knownSecrets(argv, rt.resolved, error);
     const code = interrupts?.exitCode ?? exitCodeOf(error, outcome.command);
     // One line, and no control character from a value in the message reaches the terminal (#14).
     const line = escapeControl(secrets.redact(message).replace(/\s*\n\s*/g, ' '));

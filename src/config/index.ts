@@ -80,6 +80,8 @@ export interface Config {
   readonly embeddedServer: Readonly<{ dataDir: string; port: number }>;
   /** `CELLSDB_FAILPOINT`, as given (tests only; see `movers/failpoints.ts`). */
   readonly failpoint: string | undefined;
+  /** `JOB_COMPLETION_INDEX` (a Kubernetes Indexed Job's pod), as given: the index of `--shard N`. */
+  readonly jobCompletionIndex: string | undefined;
 }
 
 /** What the CLI (or a library caller) hands to {@link resolveConfig}. */
@@ -329,6 +331,7 @@ export function resolveConfig(input: ConfigInput = {}): Config {
     home,
     embeddedServer: Object.freeze({ dataDir: embeddedDir ? embeddedDir : embeddedDataDir(home), port: environmentPort(env) }),
     failpoint: env[ENV.failpoint]?.trim() || undefined,
+    jobCompletionIndex: env[ENV.jobCompletionIndex]?.trim() || undefined,
   });
 }
 

@@ -91,4 +91,6 @@ export const ENVIRONMENT_ONLY = {
   embeddedDir: 'CELLSDB_EMBEDDED_DIR',
   embeddedPort: 'CELLSDB_EMBEDDED_PORT',
   failpoint: 'CELLSDB_FAILPOINT',
+  /** Kubernetes sets it in each pod of an Indexed Job: `online_data_migrations --shard N` takes its index from it. */
+  jobCompletionIndex: 'JOB_COMPLETION_INDEX',
 } as const;

@@ -115,7 +115,7 @@ export async function useCell(
 
 /** Runs `work` on a pooled handle of `url`, outside every cellsdb command. */
 export async function withDatabase<T>(url: DatabaseUrl, work: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
-  const registry = new ConnectionRegistry({ max: 2 });
+  const registry = new ConnectionRegistry({ max: 2, connectTimeoutMs: 60_000 });
   try {
     return await work(registry.open(url));
   } finally {

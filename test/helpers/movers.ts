@@ -19,7 +19,7 @@ export type Reader = <Row extends object>(url: DatabaseUrl, sql: string, replace
 
 /** A {@link Reader} closed when the test ends (call it after creating the databases: teardowns run last-in, first-out). */
 export function useReader(t: ExecutionContext<unknown>): Reader {
-  const registry = new ConnectionRegistry({ max: 2 });
+  const registry = new ConnectionRegistry({ max: 2, connectTimeoutMs: 60_000 });
   t.teardown(() => registry.close());
   return <Row extends object>(url: DatabaseUrl, sql: string, replacements: Record<string, unknown> = {}) =>
     registry.open(url).sequelize.query<Row>(sql, { replacements, type: QueryTypes.SELECT });

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { cellDatabaseUrl, cellLabel, createFailpoints, escapeControl, InvalidInputError, LINES, MOVER_DEFAULTS, MoverExit, MOVERS, type PaceSummary, printableRows, quoted, requireLineAtHead, requireOwnDatabase, runOnlineDataMigrations, selectCells, type RunnerOptions, type RunReport } from '../../index.js';
+import { cellDatabaseUrl, cellLabel, cellsOfShard, createFailpoints, describeShard, escapeControl, InvalidInputError, LINES, MOVER_DEFAULTS, MoverExit, MOVERS, type PaceSummary, parseShard, printableRows, quoted, requireLineAtHead, requireOwnDatabase, runOnlineDataMigrations, selectCells, type RunnerOptions, type RunReport } from '../../index.js';
 import { checkLogFile, openBatchLog } from '../batch-log.js';
 import type { LeafCommand } from '../command.js';
 import { ProgressDisplay, type ProgressEnd } from '../progress.js';
@@ -21,6 +21,7 @@ interface Args extends GlobalArgs {
   readonly 'log-file'?: string | undefined;
   readonly 'log-format'?: string | undefined;
   readonly cell?: string[] | undefined;
+  readonly shard?: string | undefined;
   readonly 'lock-wait'?: string | undefined;
   readonly yield?: boolean | undefined;
   readonly 'log-batches'?: boolean | undefined;
@@ -204,6 +205,7 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         .option('log-format', { type: 'string', choices: ['text', 'json'], describe: 'Batch log format; json needs --log-file (stderr carries text for people) [default: text]' })
         .option('lock-wait', { type: 'string', describe: `Seconds a batch may wait for a row lock before it is retried smaller [default: ${MOVER_DEFAULTS.lockWaitMs / 1000}]` })
         .option('cell', { type: 'string', array: true, describe: 'Only this mapped cell (name or uuid); repeatable' })
+        .option('shard', { type: 'string', describe: "I/N: only this runner's share of the cells (0-based I of N runners, by a hash of the cell uuid); N alone takes I from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)" })
         .option('yield', {
           type: 'boolean',
           default: true,
@@ -221,10 +223,13 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
       const progressIntervalSeconds = interval(args['progress-interval']);
       // JSON log lines never share stderr with the notices and progress lines for people (#13).
       if (args['log-format'] === 'json' && !args['log-file']) throw new InvalidInputError('--log-format json writes JSON lines to a file, never among the notices on stderr: give --log-file FILE');
+      const shard = args.shard === undefined ? undefined : parseShard(args.shard, rt.resolved?.jobCompletionIndex);
       await checkLogFile(args['log-file']);
       const api = await rt.apiDatabase();
-      const cells = await selectCells(api, args.cell ?? []);
-      if (cells.length === 0) throw new InvalidInputError("no cells are mapped: run 'cellsdb cell_v2 map_cell0' and 'cellsdb cell_v2 create_cell' first");
+      const mapped = await selectCells(api, args.cell ?? []);
+      if (mapped.length === 0) throw new InvalidInputError("no cells are mapped: run 'cellsdb cell_v2 map_cell0' and 'cellsdb cell_v2 create_cell' first");
+      const cells = shard ? cellsOfShard(mapped, shard) : mapped;
+      if (shard && !rt.output.json) rt.output.notice(`Shard ${describeShard(shard)}: ${cells.length} of the ${mapped.length} cells (${cells.map((c) => quoted(cellLabel(c))).join(', ') || 'none: nothing to do'})`);
       // Issue 15: on a database cellsdb did not build the movers would find nothing and say "complete".
       const refusal = 'The online data migrations were not run';
       await requireOwnDatabase(api, LINES.api, 'API database', refusal, MoverExit.errors);
