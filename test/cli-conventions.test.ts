@@ -55,6 +55,13 @@ test('global options are grouped, and a command shows only the groups it uses', 
 });
 
 test("every command's help ends with its exit codes and an example", async (t) => {
+  // Every leaf command has an entry (listed by its group's help).
+  for (const group of ['api_db', 'db', 'cell_v2', 'service', 'schema', 'upgrade']) {
+    const listing = await runCli([group, '--help']);
+    const subs = [...listing.stdout.matchAll(new RegExp(`^ +cellsdb ${group} ([a-z_0-9-]+)`, 'gm'))].map((m) => `${group} ${m[1]}`);
+    t.true(subs.length > 0, listing.stdout);
+    for (const sub of subs) t.truthy(COMMAND_HELP[sub], `${sub} has an entry in src/cli/help.ts`);
+  }
   for (const path of Object.keys(COMMAND_HELP)) {
     const help = await runCli([...path.split(' '), '--help']);
     t.is(help.code, 0, path);

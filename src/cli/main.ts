@@ -61,9 +61,9 @@ function toYargs(command: Command, outcome: Outcome, given: ReadonlySet<string>,
     builder: (y: Argv<GlobalArgs>) => {
       const own = y.version(false) as Argv<GlobalArgs>;
       const built = withBothSpellings(command.builder ? (command.builder as (y: Argv<GlobalArgs>) => Argv<GlobalArgs>)(own) : own, given);
-      // Its help ends with its exit codes and one example.
+      // Its help shows only the global options it uses (no Redis options on `schema lint`; the
+      // others still parse), and ends with one example and its exit codes.
       const help = COMMAND_HELP[path];
-      // Only the global options it uses (no Redis options on `schema lint`); they still parse.
       const groups = groupsOf(help);
       let shown = built;
       for (const option of GLOBAL_OPTIONS) if (!groups.has(option.group)) shown = shown.hide(option.flag);
@@ -87,7 +87,8 @@ function buildParser(rt: Runtime, argv: readonly string[], outcome: Outcome): Ar
   for (const [group, heading] of Object.entries(GROUP_HEADINGS)) {
     base = base.group(GLOBAL_OPTIONS.filter((o) => o.group === group && !('hidden' in o)).map((o) => o.flag), heading);
   }
-  let parser = withBothSpellings(base, flagsGiven(argv), { global: true })
+  const given = flagsGiven(argv);
+  let parser = withBothSpellings(base, given, { global: true })
     .conflicts('embedded', ['api-db', 'db', 'config-file', 'config-dir'])
     // Every global option resolved and validated once, before any handler runs (not for --help,
     // which runs none and must work whatever the environment holds).
@@ -110,7 +111,7 @@ function buildParser(rt: Runtime, argv: readonly string[], outcome: Outcome): Ar
     // `cellsdb completion >> ~/.bashrc` (bash; zsh as yargs supports it): commands and options on Tab.
     .completion('completion', 'Print a shell completion script (bash or zsh): cellsdb completion >> ~/.bashrc')
     .version(VERSION) as unknown as Argv<GlobalArgs>;
-  for (const command of COMMANDS) parser = parser.command(toYargs(command(rt), outcome, flagsGiven(argv)));
+  for (const command of COMMANDS) parser = parser.command(toYargs(command(rt), outcome, given));
   return parser;
 }
 
