@@ -19,6 +19,7 @@ export {
   type GlobalFlag,
   type GlobalFlags,
   type GlobalOption,
+  type OptionGroup,
   type OptionType,
   readConfigFiles,
   requireApiDb,

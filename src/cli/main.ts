@@ -15,9 +15,10 @@ import { schemaCommand } from './commands/schema.js';
 import { serviceCommand } from './commands/service.js';
 import { upgradeCommand } from './commands/upgrade.js';
 import { displayUrlsGiven, knownSecrets } from './error-secrets.js';
+import { COMMAND_HELP, epilogueOf, GROUP_HEADINGS, groupsOf } from './help.js';
 import { errorDocument } from './json.js';
 import { createOutput, processWriters, type Writers } from './output.js';
-import { withBothSpellings } from './spellings.js';
+import { flagsGiven, withBothSpellings } from './spellings.js';
 import { type GlobalArgs, Runtime } from './runtime.js';
 import { Interrupts } from './signals.js';
 
@@ -34,14 +35,16 @@ interface Outcome {
 }
 
 /** A command as yargs takes it; a leaf's handler records what its `run` returned. */
-function toYargs(command: Command, outcome: Outcome): CommandModule<GlobalArgs, GlobalArgs> {
+function toYargs(command: Command, outcome: Outcome, given: ReadonlySet<string>, parent = ''): CommandModule<GlobalArgs, GlobalArgs> {
+  // `db sync [VERSION]` → 'db sync': the key of COMMAND_HELP.
+  const path = `${parent}${parent ? ' ' : ''}${command.command.split(' ')[0] ?? ''}`;
   if ('subcommands' in command) {
     return {
       command: command.command,
       describe: command.describe,
       builder: (y: Argv<GlobalArgs>) => {
         let parser = y;
-        for (const sub of command.subcommands) parser = parser.command(toYargs(sub, outcome));
+        for (const sub of command.subcommands) parser = parser.command(toYargs(sub, outcome, given, path));
         // A group's missing or unknown subcommand: yargs fails with an empty message (see fail()).
         return parser.demandCommand(1, '');
       },
@@ -57,7 +60,14 @@ function toYargs(command: Command, outcome: Outcome): CommandModule<GlobalArgs, 
     // positional (`db sync 3` read as `--version`), so commands turn it off.
     builder: (y: Argv<GlobalArgs>) => {
       const own = y.version(false) as Argv<GlobalArgs>;
-      return withBothSpellings(command.builder ? (command.builder as (y: Argv<GlobalArgs>) => Argv<GlobalArgs>)(own) : own);
+      const built = withBothSpellings(command.builder ? (command.builder as (y: Argv<GlobalArgs>) => Argv<GlobalArgs>)(own) : own, given);
+      // Its help ends with its exit codes and one example.
+      const help = COMMAND_HELP[path];
+      // Only the global options it uses (no Redis options on `schema lint`); they still parse.
+      const groups = groupsOf(help);
+      let shown = built;
+      for (const option of GLOBAL_OPTIONS) if (!groups.has(option.group)) shown = shown.hide(option.flag);
+      return help ? shown.example(help.example[0], help.example[1]).epilogue(epilogueOf(help)) : shown;
     },
     handler: async (args: GlobalArgs) => {
       outcome.command = command;
@@ -73,7 +83,11 @@ function buildParser(rt: Runtime, argv: readonly string[], outcome: Outcome): Ar
   for (const option of GLOBAL_OPTIONS) {
     base = base.option(option.flag, { type: option.type, describe: option.describe, global: true, ...('hidden' in option ? { hidden: true } : {}) });
   }
-  let parser = withBothSpellings(base)
+  // Under a heading per group in --help (Database, Output, Migration, Mover, Service group options).
+  for (const [group, heading] of Object.entries(GROUP_HEADINGS)) {
+    base = base.group(GLOBAL_OPTIONS.filter((o) => o.group === group && !('hidden' in o)).map((o) => o.flag), heading);
+  }
+  let parser = withBothSpellings(base, flagsGiven(argv), { global: true })
     .conflicts('embedded', ['api-db', 'db', 'config-file', 'config-dir'])
     // Every global option resolved and validated once, before any handler runs (not for --help,
     // which runs none and must work whatever the environment holds).
@@ -93,8 +107,10 @@ function buildParser(rt: Runtime, argv: readonly string[], outcome: Outcome): Ar
       throw new InvalidInputError(displayUrlsGiven(message || 'unknown or missing command: run cellsdb --help', argv));
     })
     .help()
+    // `cellsdb completion >> ~/.bashrc` (bash; zsh as yargs supports it): commands and options on Tab.
+    .completion('completion', 'Print a shell completion script (bash or zsh): cellsdb completion >> ~/.bashrc')
     .version(VERSION) as unknown as Argv<GlobalArgs>;
-  for (const command of COMMANDS) parser = parser.command(toYargs(command(rt), outcome));
+  for (const command of COMMANDS) parser = parser.command(toYargs(command(rt), outcome, flagsGiven(argv)));
   return parser;
 }
 

@@ -12,7 +12,7 @@ import { ENVIRONMENT_ONLY, GLOBAL_OPTIONS, type GlobalFlag, type GlobalFlags, ty
 
 export { DEFAULTS, embeddedDataDir } from './defaults.js';
 export { ConfigFileError, type ConfigFileValues, readConfigFiles } from './oslo-ini.js';
-export { ENVIRONMENT_ONLY, envNameOf, GLOBAL_OPTIONS, type GlobalFlag, type GlobalFlags, type GlobalOption, type OptionType } from './options.js';
+export { ENVIRONMENT_ONLY, envNameOf, GLOBAL_OPTIONS, type GlobalFlag, type GlobalFlags, type GlobalOption, type OptionGroup, type OptionType } from './options.js';
 
 /** Where a setting came from, for messages and `--debug`. */
 export type Source = 'flag' | 'environment' | 'config file' | 'embedded';

@@ -192,7 +192,7 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
     describe: 'Run the online data migrations (movers) on every mapped cell',
     builder: (y: Argv<GlobalArgs>) =>
       y
-        .option('max-count', { type: 'string', describe: 'Migrate at most N rows in one batch, then exit (1 = run again)' })
+        .option('max-count', { type: 'string', describe: 'Migrate at most N rows in this run (one batch, the budget shared by the movers in order), then exit: 1 = more to do, run again' })
         .option('batch-size', { type: 'string', describe: 'Rows per batch, fixed [default: adaptive, see --batch-ms]' })
         .option('batch-ms', {
           type: 'string',
@@ -202,7 +202,7 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         .option('log-file', { type: 'string', describe: 'Append one line per batch to this file' })
         .option('log-batches', { type: 'boolean', describe: 'Print one line per batch on stderr too (above the progress on a terminal)' })
         .option('progress-interval', { type: 'string', describe: `When stderr is not a terminal, seconds between progress summary lines (0: after every batch) [default: ${DEFAULT_PROGRESS_INTERVAL_S}]` })
-        .option('log-format', { type: 'string', choices: ['text', 'json'], describe: 'Batch log format [default: text]' })
+        .option('log-format', { type: 'string', choices: ['text', 'json'], describe: 'Batch log format; json needs --log-file (stderr carries text for people) [default: text]' })
         .option('lock-wait', { type: 'string', describe: `Seconds a batch may wait for a row lock before it is retried smaller [default: ${MOVER_DEFAULTS.lockWaitMs / 1000}]` })
         .option('cell', { type: 'string', array: true, describe: 'Only this mapped cell (name or uuid); repeatable' })
         .option('shard', { type: 'string', describe: "I/N: only this runner's share of the cells (0-based I of N runners, by a hash of the cell uuid); N alone takes I from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)" })
@@ -222,6 +222,8 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
       }
       const progressIntervalSeconds = interval(args['progress-interval']);
       const shard = args.shard === undefined ? undefined : parseShard(args.shard, rt.resolved?.jobCompletionIndex);
+      // JSON log lines never share stderr with the notices and progress lines for people (#13).
+      if (args['log-format'] === 'json' && !args['log-file']) throw new InvalidInputError('--log-format json writes JSON lines to a file, never among the notices on stderr: give --log-file FILE');
       await checkLogFile(args['log-file']);
       const api = await rt.apiDatabase();
       const mapped = await selectCells(api, args.cell ?? []);

@@ -13,7 +13,10 @@ export function serviceListCommand(rt: Runtime) {
   return {
     command: 'list',
     describe: 'List services of every cell with their status and state',
-    builder: (y: Argv<GlobalArgs>) => y.option('host', { type: 'string' }).option('binary', { type: 'string' }) as Argv<Args>,
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .option('host', { type: 'string', describe: 'Only the services on this host' })
+        .option('binary', { type: 'string', describe: 'Only the services of this binary, e.g. nova-compute' }) as Argv<Args>,
     run: async (args: Args) => {
       const sg = await rt.serviceGroup();
       const outcomes = await sg.list(await rt.cells(), { host: args.host, binary: args.binary }, (await rt.config()).concurrency);
