@@ -1,7 +1,7 @@
 import { QueryTypes } from 'sequelize';
 import { main } from '../src/cli/main.js';
 import { ConnectionRegistry } from '../src/db/registry.js';
-import { type DatabaseUrl, maskUrlsInText } from '../src/url.js';
+import { type DatabaseUrl, displayUrl } from '../src/url/index.js';
 import type { CellSizes } from './options.js';
 import type { BenchServer } from './server.js';
 
@@ -35,7 +35,7 @@ async function cellsdb(args: readonly string[]): Promise<string> {
   let stdout = '';
   let stderr = '';
   const code = await main(args, cleanEnv(), { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
-  if (code !== 0) throw new Error(`cellsdb ${maskUrlsInText(args.join(' '))} exited ${code}: ${maskUrlsInText(stderr.trim())}`);
+  if (code !== 0) throw new Error(`cellsdb ${args.map((a) => (a.includes('://') ? displayUrl(a) : a)).join(' ')} exited ${code}: ${stderr.trim()}`);
   return stdout;
 }
 

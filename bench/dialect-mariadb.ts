@@ -2,7 +2,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import mysql from 'mysql2';
 import type { SessionConnection } from '../src/db/dialect.js';
-import type { DatabaseUrl } from '../src/url.js';
+import type { DatabaseUrl } from '../src/url/index.js';
 import { type BenchDialect, LEGACY_TABLES, type ReferenceDriver, type ReferenceResult, referenceInstanceGroups, serially, since } from './dialect.js';
 
 const TS = "'2020-01-01 00:00:00'";

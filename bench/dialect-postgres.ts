@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import type { DatabaseUrl } from '../src/url.js';
+import type { DatabaseUrl } from '../src/url/index.js';
 import { type BenchDialect, LEGACY_TABLES, type ReferenceDriver, type ReferenceResult, referenceInstanceGroups, serially, since } from './dialect.js';
 
 const TS = "TIMESTAMPTZ '2020-01-01 00:00:00+00'";

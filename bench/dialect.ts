@@ -1,6 +1,6 @@
 import type { SessionConnection } from '../src/db/dialect.js';
 import type { DatabaseHandle } from '../src/db/registry.js';
-import type { DatabaseUrl, Dialect } from '../src/url.js';
+import type { DatabaseUrl, Dialect } from '../src/url/index.js';
 import type { CellSizes } from './options.js';
 
 /** One timed reference run (the server's bulk path) over every data cell. */

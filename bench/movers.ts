@@ -3,7 +3,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { maskUrlsInText } from '../src/url.js';
 import { cleanEnv, type Deployment } from './deployment.js';
 import { percentile } from './stats.js';
 
@@ -158,7 +157,7 @@ export async function runMovers(
       peakRssMb: peakKb === undefined ? undefined : Math.round((peakKb / 1024) * 10) / 10,
       movers: summarise(lines),
       report,
-      stderr: maskUrlsInText(stderr.trim()),
+      stderr: stderr.trim(), // the CLI's own stderr: URLs already put through displayUrl
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { type DatabaseUrl, type Dialect, parseDatabaseUrl } from '../src/url.js';
+import { type DatabaseUrl, type Dialect, parseDatabaseUrl } from '../src/url/index.js';
 
 /** How much legacy data one cell holds. */
 export interface CellSizes {

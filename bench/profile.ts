@@ -14,7 +14,7 @@ import { MappingStore } from '../src/cells/mappings.js';
 import { type DatabaseHandle, ConnectionRegistry } from '../src/db/registry.js';
 import type { PoolOptions } from '../src/db/dialect.js';
 import { runOnlineDataMigrations } from '../src/movers/runner.js';
-import type { DatabaseUrl } from '../src/url.js';
+import type { DatabaseUrl } from '../src/url/index.js';
 import type { Deployment } from './deployment.js';
 import { round } from './stats.js';
 

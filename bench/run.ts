@@ -30,7 +30,6 @@ import { type MoverFigures, type MoverRun, runMovers } from './movers.js';
 import { type BenchOptions, type CellSizes, parseOptions, type Scenario, scaled } from './options.js';
 import { profileMovers } from './profile.js';
 import { type BenchServer, openServer } from './server.js';
-import { maskUrlsInText } from '../src/url.js';
 import { round } from './stats.js';
 import { MOVER_DEFAULTS } from '../src/movers/settings.js';
 import type { PaceSummary } from '../src/movers/impact-controller.js';
@@ -478,6 +477,7 @@ try {
   process.stdout.write(text);
   if (options.output) writeFileSync(options.output, text);
 } catch (error) {
-  process.stderr.write(`bench: ${maskUrlsInText(error instanceof Error ? error.message : String(error))}\n`);
+  // Errors name databases through displayUrl where they are raised (translated driver errors).
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
 }

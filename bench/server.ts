@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { SessionConnection } from '../src/db/dialect.js';
 import { dialectFor } from '../src/db/dialects.js';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
-import { type DatabaseUrl, withDatabase } from '../src/url.js';
+import { type DatabaseUrl, withDatabase } from '../src/url/index.js';
 import type { BenchDialect } from './dialect.js';
 import { mariadbBench } from './dialect-mariadb.js';
 import { postgresBench } from './dialect-postgres.js';

@@ -237,7 +237,7 @@ export const copyInstanceGroupsToApi: Mover = {
       );
       // Issue 15 (adopt): a failure of the API transaction names the API database, not this cell's.
       const present = await copyToApi(ctx.apiDb, ctx, groups, policies, members).catch((error: unknown) => {
-        throw translateOnDatabase(error, 'the API database', ctx.apiDb.url.masked);
+        throw translateOnDatabase(error, 'the API database', ctx.apiDb.url);
       });
       ctx.failpoint('instance-groups:api-committed');
       const complete = new Set(groups.filter((g) => present.has(g.uuid)).map((g) => Number(g.id)));

@@ -18,6 +18,7 @@
  * | `ServiceNotFoundError`    | 1    | no such service in the cells searched                             |
  * | `GroupStillInCellError`   | 1    | an instance group created again while still in a cell             |
  * | `ObjectError`             | 1    | a versioned object's field, primitive or version that does not fit |
+ * | `InterruptedError`        | 130/143 | SIGINT / SIGTERM stopped `sync` between two migrations         |
  * | `CellsdbError`            | 1    | anything else we name (or the code it is given)                   |
  * | (any other error)         | 255  | unexpected: a bug                                                 |
  *
@@ -38,12 +39,48 @@ export const ExitCode = {
 export class CellsdbError extends Error {
   /** Process exit code the CLI uses for this error. @default ExitCode.failure */
   readonly exitCode: number;
+  /**
+   * Secret values this error's chain may hold in a driver's words (the password of the URL it was
+   * raised on, in each spelling): the CLI removes them by value from what it prints (`--debug`
+   * stacks included). Not enumerable: never serialised.
+   */
+  declare readonly secrets: readonly string[];
+  /** A stable snake_case name of the failure, for `--json` error documents (see {@link errorCodeOf}). */
+  readonly code: string | undefined;
 
-  constructor(message: string, options: { exitCode?: number; cause?: unknown } = {}) {
+  constructor(message: string, options: { exitCode?: number; cause?: unknown; code?: string; secrets?: readonly string[] } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.exitCode = options.exitCode ?? ExitCode.failure;
+    this.code = options.code;
+    Object.defineProperty(this, 'secrets', { value: Object.freeze([...(options.secrets ?? [])]), enumerable: false });
   }
+}
+
+/** The secret values carried by an error and every error of its `cause` chain (see `CellsdbError.secrets`). */
+export function secretsOfError(error: unknown): string[] {
+  const found: string[] = [];
+  let e: unknown = error;
+  for (let depth = 0; depth < 10 && e instanceof Error; depth++) {
+    if (e instanceof CellsdbError) found.push(...e.secrets);
+    e = e.cause;
+  }
+  return found;
+}
+
+/**
+ * The stable snake_case code of an error, for machine-readable error documents (docs/json.md):
+ * the code it was given, else its class's name (`LockTimeoutError` → `lock_timeout`;
+ * a connection error adds its reason: `database_unreachable`), `failed` for a plain
+ * {@link CellsdbError}, and `unexpected` for any other error (a bug).
+ */
+export function errorCodeOf(error: unknown): string {
+  if (!(error instanceof CellsdbError)) return 'unexpected';
+  if (error.code !== undefined) return error.code;
+  if (error instanceof DatabaseConnectionError) return CONNECTION_CODES[error.reason];
+  if (error.constructor === CellsdbError) return 'failed';
+  const name = error.constructor.name.replace(/Error$/, '');
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 }
 
 /** Bad flags, arguments, URLs or configuration: exit 127, nothing is written. */
@@ -58,12 +95,21 @@ export class DatabaseConnectionError extends CellsdbError {
   readonly target: string;
   readonly reason: 'unreachable' | 'authentication' | 'unknown-database' | 'timeout' | 'other';
 
-  constructor(reason: DatabaseConnectionError['reason'], target: string, detail: string, cause?: unknown) {
-    super(`${detail} (${target})`, { cause });
+  constructor(reason: DatabaseConnectionError['reason'], target: string, detail: string, cause?: unknown, secrets?: readonly string[]) {
+    super(`${detail} (${target})`, { cause, ...(secrets ? { secrets } : {}) });
     this.reason = reason;
     this.target = target;
   }
 }
+
+/** The codes of {@link DatabaseConnectionError}s, by reason (see {@link errorCodeOf}). */
+const CONNECTION_CODES: Readonly<Record<DatabaseConnectionError['reason'], string>> = {
+  unreachable: 'database_unreachable',
+  authentication: 'database_authentication_failed',
+  'unknown-database': 'database_not_found',
+  timeout: 'database_connect_timeout',
+  other: 'database_connection_failed',
+};
 
 /** A statement timed out or waited too long for a lock on the server. */
 export class DatabaseTimeoutError extends CellsdbError {}
@@ -111,3 +157,13 @@ export class GroupStillInCellError extends CellsdbError {}
 
 /** A field value or a primitive that does not fit, or a version that cannot be loaded. */
 export class ObjectError extends CellsdbError {}
+
+/**
+ * SIGINT or SIGTERM stopped the work between two units (migrations): nothing was left half done.
+ * Exit 130 (SIGINT) or 143 (SIGTERM), as a shell reports a process the signal ended.
+ */
+export class InterruptedError extends CellsdbError {
+  constructor(message: string, signal: unknown) {
+    super(message, { exitCode: signal === 'SIGTERM' ? 143 : 130 });
+  }
+}

@@ -31,8 +31,10 @@ export {
   DatabaseConnectionError,
   DatabaseTimeoutError,
   DirtyLedgerError,
+  errorCodeOf,
   ExitCode,
   GroupStillInCellError,
+  InterruptedError,
   InvalidInputError,
   LedgerIntegrityError,
   LockTimeoutError,
@@ -41,8 +43,9 @@ export {
   MigrationFailedError,
   ObjectError,
   ServiceNotFoundError,
+  secretsOfError,
 } from './errors.js';
-export { type DatabaseUrl, type Dialect, maskUrl, maskUrlsInText, parseDatabaseUrl, withDatabase } from './url.js';
+export { type DatabaseUrl, type Dialect, displayUrl, maskUrl, parseDatabaseUrl, redactSecrets, refusedUrl, SecretRegistry, urlSecrets, withDatabase } from './url/index.js';
 export type {
   DialectAdapter,
   DialectConnection,

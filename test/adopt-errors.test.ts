@@ -7,7 +7,7 @@ import { DatabaseTimeoutError, MigrationFailedError } from '../src/errors.js';
 import { driverMessage, isRetryableConflict, translateDriverError, translateOnDatabase } from '../src/db/translate-error.js';
 import { migrationFailure } from '../src/migrate/apply.js';
 import { LINES } from '../src/migrate/lines.js';
-import { parseDatabaseUrl } from '../src/url.js';
+import { parseDatabaseUrl } from '../src/url/index.js';
 
 /** What Sequelize's UnknownConstraintError looks like on MariaDB: its `original` has no message. */
 function emptyOriginal(): Error {

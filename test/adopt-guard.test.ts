@@ -2,7 +2,7 @@
 // built by cellsdb. Every writer refuses it before writing anything (not even the ledger table), and
 // the readers say plainly that it has no ledger instead of "complete" or "run sync".
 import test, { type ExecutionContext } from 'ava';
-import type { DatabaseUrl, Dialect } from '../src/url.js';
+import type { DatabaseUrl, Dialect } from '../src/url/index.js';
 import { runCli } from './helpers/cli.js';
 import { eachDialect, useDatabase } from './helpers/databases.js';
 import { execSql } from './helpers/schema.js';

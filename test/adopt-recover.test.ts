@@ -7,7 +7,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { dialectFor } from '../src/db/dialects.js';
 import { shapeFromDatabase } from '../src/schema/artefacts.js';
-import type { DatabaseUrl } from '../src/url.js';
+import type { DatabaseUrl } from '../src/url/index.js';
 import { type CliResult, runCli } from './helpers/cli.js';
 import { adminUrl, useDatabase } from './helpers/databases.js';
 import { withDatabase } from './helpers/cells.js';

@@ -5,7 +5,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { DatabaseUrl, Dialect } from '../src/url.js';
+import type { DatabaseUrl, Dialect } from '../src/url/index.js';
 import { runCli } from './helpers/cli.js';
 import { eachDialect, useDatabase } from './helpers/databases.js';
 import { execSql, snapshot } from './helpers/schema.js';

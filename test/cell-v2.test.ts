@@ -2,7 +2,7 @@
 // codes are nova-manage's, so that runbooks written for it read the same here.
 import { randomUUID } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
-import { type Dialect, parseDatabaseUrl } from '../src/url.js';
+import { type Dialect, parseDatabaseUrl } from '../src/url/index.js';
 import { useDatabase } from './helpers/databases.js';
 import {
   type Cell,

@@ -11,7 +11,7 @@ import { targetCell } from '../src/cells/targeting.js';
 import { ConnectionRegistry } from '../src/db/registry.js';
 import { type CellContext, ComputeNode } from '../src/objects/index.js';
 import { ServiceGroupApi } from '../src/servicegroup/api.js';
-import type { DatabaseUrl, Dialect } from '../src/url.js';
+import type { DatabaseUrl, Dialect } from '../src/url/index.js';
 import { eachDialectLimited, expectSuccess, insertRows, query, runInProcess } from './helpers/cells.js';
 import { useDatabase } from './helpers/databases.js';
 import { exec } from './helpers/movers.js';
@@ -128,7 +128,7 @@ async function usePlantedCell(t: ExecutionContext<unknown>, dialect: Dialect): P
   };
   await exec(url, 'UPDATE compute_nodes SET deleted = id, deleted_at = :now WHERE id = :id', { id: nodes.deletedA, now: PLANTED });
 
-  const registry = new ConnectionRegistry({ max: 2 });
+  const registry = new ConnectionRegistry({ max: 2, connectTimeoutMs: 60_000 });
   // Registered after the database: teardowns run last-in, first-out, so the pools close before the drop.
   t.teardown(() => registry.close());
   const cell: CellMappingRow = { id: 1, uuid: randomUUID(), name: 'cell1', transportUrl: 'none:///', databaseConnection: url.raw, disabled: false };

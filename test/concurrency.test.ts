@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dialectFor } from '../src/db/dialects.js';
 import { LINES, listMigrationFiles } from '../src/migrate/lines.js';
-import type { DatabaseUrl, Dialect } from '../src/url.js';
+import type { DatabaseUrl, Dialect } from '../src/url/index.js';
 import { type CliResult, spawnCli } from './helpers/cli.js';
 import { eachDialect, useDatabase } from './helpers/databases.js';
 
@@ -73,7 +73,7 @@ eachDialect(test, `${RUNNERS} runners released together onto slow migrations: al
   const url = await useDatabase(t, dialect, 'race_slow');
   // A gate: the test holds the line lock until every runner is waiting on it, so that the runners
   // really overlap however slowly this machine starts them; then all of them go for it at once.
-  const gate = await dialectFor(dialect).openSession(url, { connectTimeoutMs: 10_000, applicationName: 'cellsdb test gate' });
+  const gate = await dialectFor(dialect).openSession(url, { connectTimeoutMs: 60_000, applicationName: 'cellsdb test gate' });
   t.teardown(() => gate.close().catch(() => undefined));
   t.true(await dialectFor(dialect).tryLock(gate, apiLockName(url)));
 

@@ -10,7 +10,7 @@ import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { ConnectionRegistry } from '../src/db/registry.js';
 import { DatabaseConnectionError } from '../src/errors.js';
 import { withScratchDatabase } from '../src/db/scratch.js';
-import { type Dialect, parseDatabaseUrl } from '../src/url.js';
+import { type Dialect, parseDatabaseUrl } from '../src/url/index.js';
 import { runCli } from './helpers/cli.js';
 
 const test = anyTest as TestFn<unknown>;

@@ -7,7 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dialectFor } from '../src/db/dialects.js';
-import type { DatabaseUrl, Dialect } from '../src/url.js';
+import type { DatabaseUrl, Dialect } from '../src/url/index.js';
 import { type CliResult, runCli, spawnCli } from './helpers/cli.js';
 import { adminUrl, dialectName, useDatabase } from './helpers/databases.js';
 
@@ -66,7 +66,7 @@ async function otherSessions(url: DatabaseUrl, onlySleeping: boolean): Promise<n
 
 /** Ends every other server session on the test database (a killed runner's sleeping query). */
 async function endOtherSessions(url: DatabaseUrl): Promise<void> {
-  const session = await dialectFor(url.dialect).openSession(url, { connectTimeoutMs: 10_000, applicationName: 'cellsdb tests' });
+  const session = await dialectFor(url.dialect).openSession(url, { connectTimeoutMs: 60_000, applicationName: 'cellsdb tests' });
   try {
     if (url.dialect === 'postgres') {
       await session.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');

@@ -4,7 +4,7 @@
 import test from 'ava';
 import pLimit from 'p-limit';
 import { LINES, listMigrationFiles } from '../src/migrate/lines.js';
-import type { Dialect } from '../src/url.js';
+import type { Dialect } from '../src/url/index.js';
 import { useDatabase } from './helpers/databases.js';
 import { type Cell, type Cloud, describeResult, eachDialectLimited, useCell, useCell0, useCloud } from './helpers/cells.js';
 

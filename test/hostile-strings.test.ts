@@ -18,7 +18,7 @@ import { targetCell } from '../src/cells/targeting.js';
 import { ConnectionRegistry } from '../src/db/registry.js';
 import { InstanceGroup, InstanceGroupList } from '../src/objects/index.js';
 import { escapeControl, escapeControlKeepNewlines, escapeJsonText } from '../src/text/escape.js';
-import type { Dialect } from '../src/url.js';
+import type { Dialect } from '../src/url/index.js';
 import { type Cell, eachDialectLimited, mapHosts, query, useCell, useCell0, useCloud } from './helpers/cells.js';
 import { odm, plantCellGroup, show, useLegacyDeployment } from './helpers/movers.js';
 
@@ -131,7 +131,7 @@ eachDialectLimited(test, `hostile strings in every column the instance-group mov
   t.is(rows.length, planted.length);
 
   // Through the objects: getAll and getByUuid give the same strings back.
-  const registry = new ConnectionRegistry({ max: 4 });
+  const registry = new ConnectionRegistry({ max: 4, connectTimeoutMs: 60_000 });
   t.teardown(() => registry.close());
   const api = registry.open(d.cloud.api);
   const ctx = { api, cells: (await selectCells(api)).map((cell) => ({ cell, db: targetCell(registry, cell) })) };

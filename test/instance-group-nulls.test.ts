@@ -11,7 +11,7 @@ import { type Cell, eachDialectLimited, query } from './helpers/cells.js';
 import { exec, type LegacyDeployment, odm, plantCellGroup, show, useLegacyDeployment } from './helpers/movers.js';
 
 async function groupContext(t: ExecutionContext<unknown>, d: LegacyDeployment): Promise<GroupContext> {
-  const registry = new ConnectionRegistry({ max: 4 });
+  const registry = new ConnectionRegistry({ max: 4, connectTimeoutMs: 60_000 });
   t.teardown(() => registry.close());
   const api = registry.open(d.cloud.api);
   const cells = (await selectCells(api)).map((cell) => ({ cell, db: targetCell(registry, cell) }));

@@ -10,7 +10,7 @@ import { selectCells } from '../src/cells/fan-out.js';
 import { targetCell } from '../src/cells/targeting.js';
 import { ConnectionRegistry } from '../src/db/registry.js';
 import { type GroupContext, GroupStillInCellError, InstanceGroup, InstanceGroupList } from '../src/objects/index.js';
-import type { Dialect } from '../src/url.js';
+import type { Dialect } from '../src/url/index.js';
 import type { Cell } from './helpers/cells.js';
 import { eachDialectLimited } from './helpers/cells.js';
 import { apiGroups, countRows, type LegacyDeployment, liveLegacyCounts, liveLegacyGroups, odm, plantApiGroup, plantCellGroup, seed, show, spawnOdm, useLegacyDeployment } from './helpers/movers.js';
@@ -31,7 +31,7 @@ interface HalfMoved {
 
 /** A GroupContext over the deployment's API database and every mapped cell (closed before the drop). */
 async function groupContext(t: ExecutionContext<unknown>, d: LegacyDeployment): Promise<GroupContext> {
-  const registry = new ConnectionRegistry({ max: 4 });
+  const registry = new ConnectionRegistry({ max: 4, connectTimeoutMs: 60_000 });
   t.teardown(() => registry.close());
   const api = registry.open(d.cloud.api);
   const cells = (await selectCells(api)).map((cell) => ({ cell, db: targetCell(registry, cell) }));

@@ -10,7 +10,7 @@ import type { TableInfo } from '../src/db/dialect.js';
 import { ConnectionRegistry } from '../src/db/registry.js';
 import { Ledger, type LedgerRow } from '../src/migrate/ledger.js';
 import { LINES } from '../src/migrate/lines.js';
-import type { Dialect } from '../src/url.js';
+import type { Dialect } from '../src/url/index.js';
 import { type CliResult, runCli } from './helpers/cli.js';
 import { eachDialect, useDatabase } from './helpers/databases.js';
 
@@ -53,7 +53,7 @@ async function setup(t: ExecutionContext, dialect: Dialect): Promise<Setup> {
     dir,
     db: (...args) => runCli(['db', ...args, '--local-cell', '--db', url.raw, '--cell-migrations-dir', dir]),
     snapshot: async () => {
-      const registry = new ConnectionRegistry({ max: 1 });
+      const registry = new ConnectionRegistry({ max: 1, connectTimeoutMs: 60_000 });
       try {
         const handle = await registry.connect(url);
         const tables = await handle.dialect.describeSchema(handle.sequelize);
@@ -88,7 +88,7 @@ interface StatusJson {
   line: string;
   current: string | null;
   head: string | null;
-  migrations: Array<{ name: string; state: string; appliedAt: string | null }>;
+  migrations: Array<{ name: string; state: string; applied_at: string | null }>;
   problems: Array<{ kind: string; name: string; message: string }>;
 }
 
@@ -120,7 +120,7 @@ async function assertStatusShows(
     states,
   );
   for (const m of status.migrations) {
-    if (m.state === 'applied') t.false(Number.isNaN(Date.parse(m.appliedAt ?? '')), `${m.name} has an applied time`);
+    if (m.state === 'applied') t.false(Number.isNaN(Date.parse(m.applied_at ?? '')), `${m.name} has an applied time`);
   }
   t.is(status.problems.length, 1, JSON.stringify(status.problems));
   t.is(status.problems[0]?.kind, problem.kind);

@@ -12,7 +12,7 @@ import { QueryTypes } from 'sequelize';
 import type { SessionConnection } from '../src/db/dialect.js';
 import { dialectFor } from '../src/db/dialects.js';
 import { ConnectionRegistry } from '../src/db/registry.js';
-import type { DatabaseUrl } from '../src/url.js';
+import type { DatabaseUrl } from '../src/url/index.js';
 import type { Cell } from './helpers/cells.js';
 import { eachDialect, useDatabase } from './helpers/databases.js';
 import { assertFinished, expectation, odm, seed, show, spawnOdm, useLegacyDeployment } from './helpers/movers.js';
@@ -37,7 +37,7 @@ async function sessionOn(t: ExecutionContext<unknown>, registry: ConnectionRegis
 
 /** A long statement another client keeps running (until `cancel`). */
 async function longStatement(t: ExecutionContext<unknown>, url: DatabaseUrl) {
-  const registry = new ConnectionRegistry({ max: 1 });
+  const registry = new ConnectionRegistry({ max: 1, connectTimeoutMs: 60_000 });
   t.teardown(() => registry.close());
   const { session, id } = await sessionOn(t, registry, url);
   const killer = await registry.openSession(url, 'operator');
@@ -69,7 +69,7 @@ interface LogLine {
   found?: number;
   throttled?: boolean;
   yielding?: boolean;
-  pace?: { state: string; concurrency: number; rowsPerSecond: number };
+  pace?: { state: string; concurrency: number; rows_per_second: number };
 }
 const readLog = (file: string): LogLine[] =>
   existsSync(file)
@@ -81,7 +81,7 @@ const readLog = (file: string): LogLine[] =>
 
 eachDialect(test, 'other active sessions: a client that just ran a statement counts, our own pooled connection and idle clients do not', async (t, dialect) => {
   const url = await useDatabase(t, dialect, 'traffic');
-  const ours = new ConnectionRegistry({ max: 1 });
+  const ours = new ConnectionRegistry({ max: 1, connectTimeoutMs: 60_000 });
   const theirs = new ConnectionRegistry({ max: 1, applicationName: 'nova-api' });
   t.teardown(() => Promise.all([ours.close(), theirs.close()]));
   const db = ours.open(url);
@@ -103,7 +103,7 @@ eachDialect(test, 'other active sessions: a client that just ran a statement cou
 
 eachDialect(test, 'load metrics: another client’s running statement counts in our databases only; a session waiting for our row lock is a lock wait', async (t, dialect) => {
   const url = await useDatabase(t, dialect, 'metrics');
-  const registry = new ConnectionRegistry({ max: 1 });
+  const registry = new ConnectionRegistry({ max: 1, connectTimeoutMs: 60_000 });
   t.teardown(() => registry.close());
   const setup = registry.open(url);
   await setup.sequelize.query('CREATE TABLE rows_ (id INTEGER PRIMARY KEY, v INTEGER)');
@@ -181,9 +181,9 @@ eachDialect(test, 'beside a polling client the movers keep their batch sizes (no
   });
   await traffic;
   t.is(run.code, 0, show(run));
-  const report = JSON.parse(run.stdout) as { pace?: { state: string; servers: Array<{ baselineMs: number; allowedMs: number }> } };
+  const report = JSON.parse(run.stdout) as { pace?: { state: string; servers: Array<{ baseline_ms: number; allowed_ms: number }> } };
   t.is(report.pace?.state, 'full', run.stdout);
-  t.is(report.pace?.servers[0]?.allowedMs, 5000);
+  t.is(report.pace?.servers[0]?.allowed_ms, 5000);
   const batches = readLog(log).filter((l) => l.event === 'batch' && (l.found ?? 0) > 0);
   t.true(batches.length > 0);
   t.true(

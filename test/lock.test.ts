@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { SessionConnection } from '../src/db/dialect.js';
 import { dialectFor } from '../src/db/dialects.js';
 import { LINES, listMigrationFiles } from '../src/migrate/lines.js';
-import type { DatabaseUrl } from '../src/url.js';
+import type { DatabaseUrl } from '../src/url/index.js';
 import { type CliResult, runCli, spawnCli } from './helpers/cli.js';
 import { eachDialect, useDatabase } from './helpers/databases.js';
 
@@ -22,7 +22,7 @@ const HOLDER_APP = 'cellsdb-test-lock-holder';
 const apiLockName = (url: DatabaseUrl): string => lineLockName(url.database, 'api');
 
 async function openSession(url: DatabaseUrl, applicationName = 'cellsdb tests'): Promise<SessionConnection> {
-  return dialectFor(url.dialect).openSession(url, { connectTimeoutMs: 10_000, applicationName });
+  return dialectFor(url.dialect).openSession(url, { connectTimeoutMs: 60_000, applicationName });
 }
 
 

@@ -30,7 +30,8 @@ const maxCount = (n: number) => ['--max-count', String(n)];
  * inside that window shows a normal exit, not a kill.
  */
 async function killAtRandom(d: LegacyDeployment, args: readonly string[]): Promise<CliResult> {
-  const child = spawnOdm(d.cloud, args);
+  // Per-batch lines reach stderr only when asked for (issue 13: summary lines otherwise).
+  const child = spawnOdm(d.cloud, [...args, '--log-batches']);
   const batches = 1 + Math.floor(Math.random() * 8);
   let seen = '';
   const reached = new Promise<void>((resolve) => {

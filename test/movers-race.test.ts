@@ -125,7 +125,7 @@ async function addMember(cell: DatabaseHandle, api: DatabaseHandle, uuid: string
 
 /** Writers adding members to random groups until `stop` resolves. */
 async function writers(cells: ReadonlyMap<Cell, readonly string[]>, d: LegacyDeployment, stop: Promise<unknown>, count: number): Promise<Added[]> {
-  const registry = new ConnectionRegistry({ max: 2 });
+  const registry = new ConnectionRegistry({ max: 2, connectTimeoutMs: 60_000 });
   const added: Added[] = [];
   let stopped = false;
   void stop.finally(() => (stopped = true));
@@ -199,7 +199,7 @@ for (const what of ['group', 'compute node'] as const) {
     const expected = await expectation(d);
     const mover = what === 'group' ? 'migrate_instance_groups_to_api_db' : 'migrate_compute_node_host';
 
-    const registry = new ConnectionRegistry({ max: 1 });
+    const registry = new ConnectionRegistry({ max: 1, connectTimeoutMs: 60_000 });
     t.teardown(() => registry.close());
     const h = registry.open(cell.url);
     // READ COMMITTED, as the movers use: on MariaDB a REPEATABLE READ lock also takes the gap before

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { QueryTypes, Transaction } from 'sequelize';
 import { ConnectionRegistry } from '../src/db/registry.js';
-import type { DatabaseUrl } from '../src/url.js';
+import type { DatabaseUrl } from '../src/url/index.js';
 import { type Cell, insertRows, query, runInProcess, useCell } from './helpers/cells.js';
 import type { CliResult } from './helpers/cli.js';
 import { eachDialect } from './helpers/databases.js';
@@ -333,13 +333,13 @@ eachDialect(test, 'output: --json totals, the human table, and one log line per 
   );
   t.is(completed(report, GROUPS), 30);
   const lines = readFileSync(jsonLog, 'utf8').trim().split('\n');
-  const entries = lines.map((l) => JSON.parse(l) as { event?: string; cell: string; mover: string; keyRange: [number, number]; found: number; done: number; ms: number });
+  const entries = lines.map((l) => JSON.parse(l) as { event?: string; cell: string; mover: string; key_range: [number, number]; found: number; done: number; ms: number });
   // Besides one line per batch, the log records each change of the impact controller's pace (#12):
   // on a loaded machine the movers may be throttled here.
   const batches = entries.filter((e) => e.event !== 'pace');
   for (const b of batches) {
     t.true(typeof b.cell === 'string' && typeof b.mover === 'string' && typeof b.ms === 'number' && typeof b.found === 'number' && typeof b.done === 'number', JSON.stringify(b));
-    t.is(b.keyRange.length, 2);
+    t.is(b.key_range.length, 2);
   }
   t.is(batches.filter((b) => b.mover === GROUPS).reduce((n, b) => n + b.done, 0), 30, 'the batch lines add up to what was done');
 
@@ -366,12 +366,12 @@ eachDialect(test, '--max-count N moves exactly N rows when one cell is slow to g
   for (let i = 0; i < 10; i++) await plantCellGroup(busy.url, { uuid: randomUUID() }, ['affinity'], [randomUUID()]);
   // The slow cell's only group is locked by another transaction: its batch waits for it, holding
   // its share of the budget, while the busy cell spends its own and asks for more.
-  const registry = new ConnectionRegistry({ max: 1 });
+  const registry = new ConnectionRegistry({ max: 1, connectTimeoutMs: 60_000 });
   t.teardown(() => registry.close());
   const h = registry.open(slow.url);
   const transaction = await h.sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED });
   await h.sequelize.query('SELECT id FROM instance_groups WHERE uuid = :held FOR UPDATE', { replacements: { held }, type: QueryTypes.SELECT, transaction });
-  const run = spawnOdm(d.cloud, ['--max-count', '6', '--lock-wait', '30', '--json']);
+  const run = spawnOdm(d.cloud, ['--max-count', '6', '--lock-wait', '30', '--json', '--log-batches']);
   await new Promise<void>((resolve) => {
     let seen = '';
     const onData = (chunk: Buffer) => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { ConfigFileError, configDirFiles, parseOsloIni, readConfigFiles, readConfigSources } from '../src/config/oslo-ini.js';
 import { ExitCode, InvalidInputError } from '../src/errors.js';
-import { parseDatabaseUrl } from '../src/url.js';
+import { parseDatabaseUrl } from '../src/url/index.js';
 
 interface Ctx {
   dir: string;

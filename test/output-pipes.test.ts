@@ -4,7 +4,7 @@
 // pipeline (pipe(2), as a shell makes it; Node's own child stdio is a socket pair), seeded by SQL.
 import { spawn } from 'node:child_process';
 import test, { type ExecutionContext } from 'ava';
-import type { Dialect } from '../src/url.js';
+import type { Dialect } from '../src/url/index.js';
 import { CLI_PATH, cliEnv } from './helpers/cli.js';
 import { type Cloud, cellId, type Cell, eachDialectLimited, useCell, useCell0, useCloud, withDatabase } from './helpers/cells.js';
 

@@ -2,7 +2,7 @@
 // command, not by hand-written SQL: --host (refused when it would collide), --delete, --dry-run, bad
 // input 127; then the movers and the blocker pass.
 import test from 'ava';
-import type { DatabaseUrl } from '../src/url.js';
+import type { DatabaseUrl } from '../src/url/index.js';
 import { runCli } from './helpers/cli.js';
 import { eachDialect, useDatabase } from './helpers/databases.js';
 import { execSql } from './helpers/schema.js';

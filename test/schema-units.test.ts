@@ -15,7 +15,7 @@ import type { ProbeFacts } from '../src/schema/lint/types.js';
 import { HEAD_MODELS } from '../src/schema/models.js';
 import { type CheckResult, exitCodeOf } from '../src/report/checks.js';
 import { parseStatement } from '../src/schema/lint/parse.js';
-import type { Dialect } from '../src/url.js';
+import type { Dialect } from '../src/url/index.js';
 
 test('both dialects’ DDL is read: tables, actions, quoting, schema-qualified names', (t) => {
   t.deepEqual(parseStatement('CREATE TABLE IF NOT EXISTS `cell_mappings` (`id` INTEGER) ENGINE=InnoDB', 'mysql'), { kind: 'create-table', table: 'cell_mappings' });

@@ -5,14 +5,14 @@ import test from 'ava';
 import type { SessionConnection } from '../src/db/dialect.js';
 import { dialectFor } from '../src/db/dialects.js';
 import { withScratchDatabase } from '../src/db/scratch.js';
-import { type DatabaseUrl, type Dialect, parseDatabaseUrl } from '../src/url.js';
+import { type DatabaseUrl, type Dialect, parseDatabaseUrl } from '../src/url/index.js';
 import { runCli } from './helpers/cli.js';
 import { adminUrl, eachDialect, uniqueName } from './helpers/databases.js';
 
 const PASSWORD = 'scr4tch-Secret';
 
 async function adminSession(dialect: Dialect): Promise<SessionConnection> {
-  return dialectFor(dialect).openSession(adminUrl(dialect) as DatabaseUrl, { connectTimeoutMs: 10_000, applicationName: 'cellsdb tests' });
+  return dialectFor(dialect).openSession(adminUrl(dialect) as DatabaseUrl, { connectTimeoutMs: 60_000, applicationName: 'cellsdb tests' });
 }
 
 /**

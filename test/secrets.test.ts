@@ -8,7 +8,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { dialectFor } from '../src/db/dialects.js';
-import { type DatabaseUrl, type Dialect, parseDatabaseUrl } from '../src/url.js';
+import { type DatabaseUrl, type Dialect, parseDatabaseUrl } from '../src/url/index.js';
 import { type CliResult, runCli } from './helpers/cli.js';
 import { adminUrl, useDatabase } from './helpers/databases.js';
 import { type Cloud, describeResult, eachDialectLimited, insertRows, mapHosts, mapInstances, useCloud } from './helpers/cells.js';
@@ -53,7 +53,7 @@ async function useLogin(t: ExecutionContext, dialect: Dialect, password: string)
   const adapter = dialectFor(dialect);
   const user = `cellsdb_u_${randomBytes(4).toString('hex')}`;
   const quoted = password.replace(/'/g, "''");
-  const session = await adapter.openSession(admin, { connectTimeoutMs: 10_000, applicationName: 'cellsdb tests' });
+  const session = await adapter.openSession(admin, { connectTimeoutMs: 60_000, applicationName: 'cellsdb tests' });
   try {
     if (dialect === 'postgres') {
       await session.query(`CREATE ROLE ${user} LOGIN SUPERUSER PASSWORD '${quoted}'`);
@@ -65,7 +65,7 @@ async function useLogin(t: ExecutionContext, dialect: Dialect, password: string)
     await session.close();
   }
   t.teardown(async () => {
-    const s = await adapter.openSession(admin, { connectTimeoutMs: 10_000, applicationName: 'cellsdb tests' });
+    const s = await adapter.openSession(admin, { connectTimeoutMs: 60_000, applicationName: 'cellsdb tests' });
     try {
       await s.query(dialect === 'postgres' ? `DROP ROLE IF EXISTS ${user}` : `DROP USER IF EXISTS '${user}'@'%'`);
     } finally {

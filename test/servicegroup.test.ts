@@ -11,7 +11,7 @@ import type { CellMappingRow } from '../src/cells/mappings.js';
 import { ConnectionRegistry } from '../src/db/registry.js';
 import { ServiceGroupApi, type ServiceGroupOptions } from '../src/servicegroup/api.js';
 import type { ServiceState } from '../src/servicegroup/types.js';
-import type { DatabaseUrl, Dialect } from '../src/url.js';
+import type { DatabaseUrl, Dialect } from '../src/url/index.js';
 import type { CliResult } from './helpers/cli.js';
 import { type Cell, type Cloud, describeResult, eachDialectLimited, expectSuccess, insertRows, query, runInProcess, useCell, useCloud } from './helpers/cells.js';
 import { useDatabase } from './helpers/databases.js';
@@ -85,7 +85,7 @@ interface ServiceCell {
 async function useServiceCell(t: ExecutionContext<unknown>, dialect: Dialect): Promise<ServiceCell> {
   const url = await useDatabase(t, dialect, 'sg');
   expectSuccess('db sync --local-cell', await runInProcess(['db', 'sync', '--local-cell', '--db', url.raw]));
-  const registry = new ConnectionRegistry({ max: 2 });
+  const registry = new ConnectionRegistry({ max: 2, connectTimeoutMs: 60_000 });
   t.teardown(() => registry.close());
   const cell: CellMappingRow = { id: 1, uuid: randomUUID(), name: 'cell1', transportUrl: 'none:///', databaseConnection: url.raw, disabled: false };
   return {
@@ -495,7 +495,7 @@ eachDriver(
     t.is(find(await listVia([]), 'compute-1')?.state, 'up', 'the database driver goes by last_seen_up');
 
     // compute-1 reports to Redis (as a Redis-driven service does): up by Redis.
-    const registry = new ConnectionRegistry({ max: 1 });
+    const registry = new ConnectionRegistry({ max: 1, connectTimeoutMs: 60_000 });
     t.teardown(() => registry.close());
     const sg = await ServiceGroupApi.open({ registry, driver: 'redis', redisUrl: REDIS_URL });
     t.teardown(() => sg.close());

@@ -3,7 +3,7 @@
 // comment is never SQL, by each server's own quoting rules.
 import test from 'ava';
 import { splitStatements, tokenize } from '../src/sql/tokenizer.js';
-import type { Dialect } from '../src/url.js';
+import type { Dialect } from '../src/url/index.js';
 
 const kinds = (sql: string, dialect: Dialect) => tokenize(sql, dialect).map((t) => `${t.type}:${t.value}`);
 

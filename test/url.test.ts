@@ -2,7 +2,7 @@
 // path (issues 14 and 16): pure unit tests, no database.
 import test from 'ava';
 import { ExitCode, InvalidInputError } from '../src/errors.js';
-import { maskUrl, maskUrlsInText, parseDatabaseUrl, parseTransportUrl, pyUnquote, withDatabase } from '../src/url.js';
+import { displayUrl, maskUrl, parseDatabaseUrl, parseTransportUrl, pyUnquote, redactSecrets, urlSecrets, withDatabase } from '../src/url/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // nova/tests/unit/cmd/test_manage.py, test_map_cell0_default_database_special_characters: the
@@ -58,8 +58,8 @@ test('refused URLs never echo the password, nor a port or database name that may
   const cases: Array<[string, RegExp]> = [
     ['mysql://nova:Secret', /invalid port|port that is not a number/],
     ['mysql://nova:Secret@db:12x/nova', /port that is not a number/],
-    ['mysql://nova/Secret@db/nova', /malformed database URL 'mysql:\/\/\*\*\*\*@db\/nova': it has an '@' after the host/],
-    ['mysql://nova:Se@cret?x@db/nova', /database URL mysql:\/\/nova:\*\*\*\*@db\/nova names no database/],
+    ['mysql://nova/Secret@db/nova', /malformed database URL 'mysql:\/\/\*\*\*\*': it has an '@' after the host/],
+    ['mysql://nova:Se@cret?x@db/nova', /database URL mysql:\/\/\*\*\*\* names no database/],
     ['mysql://nova:Secret@db#frag/nova', /malformed database URL/],
     ['mysql+pymysql//nova:Secret@db/nova', /malformed database URL/],
     ['Secret', /malformed database URL/],
@@ -101,22 +101,30 @@ for (const [title, raw, masked] of MASKED) {
   });
 }
 
-test('maskUrlsInText: the same cases inside driver messages, quoted or not, with punctuation around', (t) => {
-  const cases: Array<[string, string, string]> = [
-    ['cannot connect to "postgresql://postgres:Zq9 SecretPw77@127.0.0.1:5432/x": refused', 'postgresql://postgres:****@127.0.0.1:5432/x', 'SecretPw77'],
-    ["cell 'c1' (postgresql://nova:Zq9,SecretPw77@127.0.0.1:1/nova): connect ECONNREFUSED 127.0.0.1:1", 'postgresql://nova:****@127.0.0.1:1/nova', 'SecretPw77'],
-    ['transport rabbit://nova:Sec,ret"Pw@mq7:5672/, unreachable', 'rabbit://nova:****@mq7:5672/', 'ret"Pw'],
-    ['see http://user:pass@domain.com:1234/something?email=me@somewhere.com.', 'http://user:****@domain.com:1234/something?email=me@somewhere.com', ':pass@'],
-    ['broken mysql://nova:Secret then more', 'mysql://nova:****', 'Secret'],
+test('urlSecrets and redactSecrets: the same passwords removed by value from driver messages, in every spelling', (t) => {
+  const cases: Array<[string, string, string[]]> = [
+    ['postgresql://postgres:Zq9 SecretPw77@127.0.0.1:5432/x', 'password "Zq9 SecretPw77" refused', ['Zq9 SecretPw77', 'SecretPw77']],
+    ['postgresql://nova:Zq9,SecretPw77@127.0.0.1:1/nova', 'connect to nova:Zq9,SecretPw77 failed', ['Zq9,SecretPw77', 'SecretPw77']],
+    ['rabbit://nova:Sec,ret"Pw@mq7:5672/', 'bad password Sec,ret"Pw (Sec%2Cret%22Pw)', ['Sec,ret"Pw', 'ret"Pw', 'Sec%2Cret%22Pw']],
+    ['mysql://nova:p%40ss%2Fw0rd@db/nova', 'the password p@ss/w0rd, or p%40ss%2Fw0rd, or p%40ss%2fw0rd', ['p@ss/w0rd', 'p%40ss%2Fw0rd', 'p%40ss%2fw0rd']],
+    ['mysql://nova:Secret', 'unparsable: nova:Secret', ['Secret']],
   ];
-  for (const [text, expected, secret] of cases) {
-    const masked = maskUrlsInText(text);
-    t.true(masked.includes(expected), `${masked}`);
-    t.false(masked.includes(secret), masked);
-    t.is(maskUrlsInText(masked), masked, 'idempotent');
+  for (const [url, message, leaks] of cases) {
+    const redacted = redactSecrets(message, urlSecrets(url));
+    for (const leak of leaks) t.false(redacted.includes(leak), `${url}: ${redacted}`);
+    t.true(redacted.includes('****'), redacted);
   }
-  t.is(maskUrlsInText('no URL here: user@host, a:b'), 'no URL here: user@host, a:b');
-  t.is(maskUrlsInText('two: mysql://a:p1@h/d and rabbit://b:p2@h2/'), 'two: mysql://a:****@h/d and rabbit://b:****@h2/');
+  t.deepEqual(urlSecrets('{scheme}://{username}:{password}@{hostname}:{port}/'), [], 'a placeholder is no secret');
+  t.deepEqual(urlSecrets('postgresql://postgres@127.0.0.1:5432/x'), []);
+  t.is(redactSecrets('no secret here', urlSecrets('mysql://a@h/d')), 'no secret here');
+});
+
+test('displayUrl: a value that cannot be parsed is masked conservatively, never printed as is', (t) => {
+  for (const raw of ['mysql://nova/Secret@db/nova', 'nova:Secret@db/nova', 'Secret', 'rabbit://nova:Sec/ret@mq:x/']) {
+    const shown = displayUrl(raw);
+    t.false(/Sec|cret/.test(shown), `${raw} → ${shown}`);
+  }
+  t.is(displayUrl('{scheme}://{username}:{password}@{hostname}:{port}/'), '{scheme}://{username}:{password}@{hostname}:{port}/', 'a template is shown as is');
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ interface JsonReport {
 const report = (r: CliResult): JsonReport => JSON.parse(r.stdout) as JsonReport;
 
 async function groupContext(t: ExecutionContext<unknown>, d: LegacyDeployment): Promise<GroupContext> {
-  const registry = new ConnectionRegistry({ max: 4 });
+  const registry = new ConnectionRegistry({ max: 4, connectTimeoutMs: 60_000 });
   t.teardown(() => registry.close());
   const api = registry.open(d.cloud.api);
   const cells = (await selectCells(api)).map((cell) => ({ cell, db: targetCell(registry, cell) }));

@@ -22,7 +22,7 @@ for (const id of ['api', 'cell'] as const satisfies readonly LineId[]) {
 
   eachDialect(test, `${id} line: walk every migration one at a time and check the schema after each`, async (t, dialect) => {
     const url = await useDatabase(t, dialect, `walk_${id}`);
-    const registry = new ConnectionRegistry({ max: 2 });
+    const registry = new ConnectionRegistry({ max: 2, connectTimeoutMs: 60_000 });
     try {
       const target = { registry, url, line: LINES[id], label: `walk ${id}`, config };
       const files = listMigrationFiles(LINES[id]);

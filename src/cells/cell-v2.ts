@@ -1,7 +1,7 @@
 import type { DialectSql } from '../db/dialect.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { CellsdbError, InvalidInputError } from '../errors.js';
-import { type DatabaseUrl, databaseIdentity, maskUrl, parseDatabaseUrl, withDatabase } from '../url.js';
+import { type DatabaseUrl, databaseIdentity, parseDatabaseUrl, refusedUrl, withDatabase } from '../url/index.js';
 import type { ServiceGroupApi } from '../servicegroup/api.js';
 import { CellRecords } from './cell-records.js';
 import { CELL0_UUID, type CellMappingRow, cellLabel, type HostMappingRow, MappingStore } from './mappings.js';
@@ -15,7 +15,8 @@ import { type CellOutcome, scatterGather, targetCell } from './targeting.js';
 /** Code-point order: the same on every machine, whatever its locale. */
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-const fail = (message: string, exitCode: number): CellsdbError => new CellsdbError(message, { exitCode });
+/** A nova-manage failure: its sentence, its exit code and the stable code `--json` error documents carry. */
+const fail = (message: string, exitCode: number, code: string): CellsdbError => new CellsdbError(message, { exitCode, code });
 
 /** nova-manage's sentences, which its unit tests pin (nova/tests/unit/cmd/test_manage.py). */
 export const CELL_V2_MESSAGES = {
@@ -48,10 +49,8 @@ export function validateTransportUrl(url: string): string {
   // Placeholders stand for parts of a URL: check the shape with each replaced by a plain value.
   const shape = value.replace(/\{(?:scheme|username|password|hostname|port|query|fragment|path)\d*\}/g, (p) => (p.startsWith('{port') ? '1' : 'x'));
   if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(shape)) {
-    // Without 'scheme://' maskUrl sees no URL and returns it as it is: mask it as if it had one, so
-    // that 'rabbit//nova:pw@mq/' is not echoed with its password (as parseDatabaseUrl does).
-    const masked = maskUrl(`x://${value}`).slice('x://'.length);
-    throw new InvalidInputError(`malformed transport URL '${masked}': expected <scheme>://<user>:<password>@<host>:<port>/`);
+    // A value that failed to parse is never echoed ('rabbit//nova:pw@mq/' holds a password).
+    throw new InvalidInputError(`malformed transport URL '${refusedUrl(value)}': expected <scheme>://<user>:<password>@<host>:<port>/`);
   }
   return value;
 }
@@ -125,21 +124,21 @@ export async function createCell(api: DatabaseHandle, options: CreateCellOptions
   let rawTransport = given(options.transportUrl);
   if (rawTransport === undefined) {
     rawTransport = given(options.configured?.transportUrl);
-    if (rawTransport === undefined) throw fail(CELL_V2_MESSAGES.noTransportUrl, 1);
+    if (rawTransport === undefined) throw fail(CELL_V2_MESSAGES.noTransportUrl, 1, 'no_transport_url');
     options.onNotice?.(CELL_V2_MESSAGES.transportUrlFromConfig);
   }
   const transportUrl = validateTransportUrl(rawTransport);
   let rawDatabase = given(options.databaseConnection);
   if (rawDatabase === undefined) {
     rawDatabase = given(options.configured?.databaseConnection);
-    if (rawDatabase === undefined) throw fail(CELL_V2_MESSAGES.noDatabaseConnection, 1);
+    if (rawDatabase === undefined) throw fail(CELL_V2_MESSAGES.noDatabaseConnection, 1, 'no_database_connection');
     options.onNotice?.(CELL_V2_MESSAGES.databaseConnectionFromConfig);
   }
   parseDatabaseUrl(rawDatabase);
   const databaseConnection = rawDatabase.trim();
   const store = new MappingStore(api);
   const other = urlClash(await store.listCells(), undefined, transportUrl, databaseConnection);
-  if (other) throw fail(CELL_V2_MESSAGES.clash(other.uuid), 2);
+  if (other) throw fail(CELL_V2_MESSAGES.clash(other.uuid), 2, 'cell_exists');
   return store.createCell({ name: options.name ?? null, transportUrl, databaseConnection, disabled: options.disabled ?? false });
 }
 
@@ -170,11 +169,11 @@ export async function updateCell(api: DatabaseHandle, uuid: string, options: Upd
   const databaseConnection = options.databaseConnection?.trim();
   const store = new MappingStore(api);
   const cell = await store.getCell(uuid);
-  if (!cell) throw fail(CELL_V2_MESSAGES.notFound(uuid), 1);
+  if (!cell) throw fail(CELL_V2_MESSAGES.notFound(uuid), 1, 'cell_not_found');
   const other = urlClash(await store.listCells(), uuid, transportUrl, databaseConnection);
-  if (other) throw fail(CELL_V2_MESSAGES.clash(other.uuid), 3);
-  if (options.disable && options.enable) throw fail(CELL_V2_MESSAGES.disableAndEnable, 4);
-  if ((options.disable || options.enable) && cell.uuid === CELL0_UUID) throw fail(CELL_V2_MESSAGES.cell0, 5);
+  if (other) throw fail(CELL_V2_MESSAGES.clash(other.uuid), 3, 'cell_exists');
+  if (options.disable && options.enable) throw fail(CELL_V2_MESSAGES.disableAndEnable, 4, 'disable_and_enable');
+  if ((options.disable || options.enable) && cell.uuid === CELL0_UUID) throw fail(CELL_V2_MESSAGES.cell0, 5, 'cell0_not_disableable');
   if (options.disable && cell.disabled) options.onNotice?.(CELL_V2_MESSAGES.alreadyDisabled(uuid));
   if (options.enable && !cell.disabled) options.onNotice?.(CELL_V2_MESSAGES.alreadyEnabled(uuid));
   const disabled = options.disable ? true : options.enable ? false : undefined;
@@ -190,7 +189,7 @@ export async function updateCell(api: DatabaseHandle, uuid: string, options: Upd
     throw new CellsdbError(CELL_V2_MESSAGES.unableToUpdate(error instanceof Error ? error.message : String(error)), { exitCode: 2, cause: error });
   }
   const updated = await store.getCell(uuid);
-  if (!updated) throw fail(CELL_V2_MESSAGES.notFound(uuid), 1);
+  if (!updated) throw fail(CELL_V2_MESSAGES.notFound(uuid), 1, 'cell_not_found');
   return updated;
 }
 
@@ -215,15 +214,15 @@ export interface DeletedCell {
 export async function deleteCell(api: DatabaseHandle, registry: ConnectionRegistry, uuid: string, force: boolean): Promise<DeletedCell> {
   const store = new MappingStore(api);
   const cell = await store.getCell(uuid);
-  if (!cell) throw fail(CELL_V2_MESSAGES.notFound(uuid), 1);
+  if (!cell) throw fail(CELL_V2_MESSAGES.notFound(uuid), 1, 'cell_not_found');
   const hosts = await store.hostMappings(cell.id);
-  if (hosts.length > 0 && !force) throw fail(CELL_V2_MESSAGES.hostsMapped(uuid), 2);
+  if (hosts.length > 0 && !force) throw fail(CELL_V2_MESSAGES.hostsMapped(uuid), 2, 'hosts_mapped');
   const instanceMappings = await store.instanceMappingsOfCell(cell.id);
   const records = new CellRecords(targetCell(registry, cell));
   let unchecked: string | undefined;
   if (instanceMappings.length > 0) {
-    if ((await records.liveInstanceCount()) > 0) throw fail(CELL_V2_MESSAGES.instancesMapped(uuid), 3);
-    if (!force) throw fail(CELL_V2_MESSAGES.staleInstanceMappings(uuid), 4);
+    if ((await records.liveInstanceCount()) > 0) throw fail(CELL_V2_MESSAGES.instancesMapped(uuid), 3, 'instances_mapped');
+    if (!force) throw fail(CELL_V2_MESSAGES.staleInstanceMappings(uuid), 4, 'stale_instance_mappings');
   } else {
     let live = 0;
     try {
@@ -231,7 +230,7 @@ export async function deleteCell(api: DatabaseHandle, registry: ConnectionRegist
     } catch (error) {
       unchecked = error instanceof Error ? error.message : String(error);
     }
-    if (live > 0) throw fail(CELL_V2_MESSAGES.unmappedLiveInstances(uuid, live), 3);
+    if (live > 0) throw fail(CELL_V2_MESSAGES.unmappedLiveInstances(uuid, live), 3, 'unmapped_live_instances');
   }
   await store.deleteCellAndItsMappings(cell.id);
   return { cell, ...(unchecked !== undefined ? { unchecked } : {}) };
@@ -280,7 +279,7 @@ export async function discoverHosts(
   let cells = await store.listCells();
   if (options.cellUuid !== undefined) {
     cells = cells.filter((c) => c.uuid === options.cellUuid);
-    if (cells.length === 0) throw fail(CELL_V2_MESSAGES.notFound(options.cellUuid), 1);
+    if (cells.length === 0) throw fail(CELL_V2_MESSAGES.notFound(options.cellUuid), 1, 'cell_not_found');
   }
   // cell0 holds no hosts: skipped (discover_hosts --verbose says so).
   cells = cells.filter((c) => c.uuid !== CELL0_UUID);
@@ -310,7 +309,7 @@ export async function listHosts(api: DatabaseHandle, cellUuid?: string): Promise
   let cellId: number | undefined;
   if (cellUuid !== undefined) {
     const cell = cells.find((c) => c.uuid === cellUuid);
-    if (!cell) throw fail(CELL_V2_MESSAGES.notFound(cellUuid), 1);
+    if (!cell) throw fail(CELL_V2_MESSAGES.notFound(cellUuid), 1, 'cell_not_found');
     cellId = cell.id;
   }
   const hosts = await store.hostMappings(cellId);

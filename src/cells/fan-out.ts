@@ -31,6 +31,8 @@ export interface FanOutOptions {
   readonly onEvent?: (cell: CellMappingRow, event: MigratorEvent) => void;
   /** Crash-test failpoints of the migrations (`migrate:step`). @default NO_FAILPOINTS */
   readonly failpoint?: Failpoint;
+  /** Aborted (SIGINT, SIGTERM): no further migration starts on any cell. */
+  readonly signal?: AbortSignal;
 }
 
 function cellTarget(cell: CellMappingRow, options: FanOutOptions): LineTarget {
@@ -42,6 +44,7 @@ function cellTarget(cell: CellMappingRow, options: FanOutOptions): LineTarget {
     config: options.config,
     ...(options.onEvent ? { onEvent: (event: MigratorEvent) => options.onEvent?.(cell, event) } : {}),
     ...(options.failpoint ? { failpoint: options.failpoint } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   };
 }
 

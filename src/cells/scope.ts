@@ -1,7 +1,7 @@
 import { type Config, requireApiDb, requireCellDb } from '../config/index.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { InvalidInputError } from '../errors.js';
-import type { DatabaseUrl } from '../url.js';
+import type { DatabaseUrl } from '../url/index.js';
 import { selectCells } from './fan-out.js';
 import type { CellMappingRow } from './mappings.js';
 

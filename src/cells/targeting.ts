@@ -3,7 +3,7 @@ import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { translateDriverError } from '../db/translate-error.js';
 import { CellsdbError } from '../errors.js';
-import { type DatabaseUrl, maskUrl, parseDatabaseUrl } from '../url.js';
+import { type DatabaseUrl, displayUrl, parseDatabaseUrl } from '../url/index.js';
 import { type CellMappingRow, cellLabel } from './mappings.js';
 
 /** The result of work on one cell: its value, or the error for that cell alone. */
@@ -16,7 +16,7 @@ export function cellDatabaseUrl(cell: CellMappingRow): DatabaseUrl {
   try {
     return parseDatabaseUrl(cell.databaseConnection);
   } catch (error) {
-    throw new CellsdbError(`cell '${cellLabel(cell)}' has an unusable database_connection ${maskUrl(cell.databaseConnection)}: ${(error as Error).message}`, {
+    throw new CellsdbError(`cell '${cellLabel(cell)}' has an unusable database_connection ${displayUrl(cell.databaseConnection)}: ${(error as Error).message}`, {
       cause: error,
     });
   }
@@ -66,7 +66,7 @@ export async function scatterGatherOver<I extends { readonly cell: CellMappingRo
         try {
           return { cell, ok: true, value: await work(item), ms: Date.now() - started };
         } catch (error) {
-          return { cell, ok: false, error: translateDriverError(error, maskUrl(cell.databaseConnection)), ms: Date.now() - started };
+          return { cell, ok: false, error: translateDriverError(error, cell.databaseConnection), ms: Date.now() - started };
         }
       }),
     ),
@@ -93,6 +93,6 @@ export function throwIfAnyCellFailed<T>(outcomes: readonly CellOutcome<T>[]): vo
   const failed = failedCells(outcomes);
   const first = failed[0];
   if (first === undefined) return;
-  const names = failed.map((o) => `${cellLabel(o.cell)} (${maskUrl(o.cell.databaseConnection)})`).join(', ');
+  const names = failed.map((o) => `${cellLabel(o.cell)} (${displayUrl(o.cell.databaseConnection)})`).join(', ');
   throw new CellsdbError(`${failed.length} of ${outcomes.length} cells failed: ${names}; first error: ${cellErrorMessage(first)}`, { cause: first.error });
 }

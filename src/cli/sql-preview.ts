@@ -9,7 +9,7 @@ import {
   type FanOutOptions,
   type LinePreview,
   type LineTarget,
-  maskUrl,
+  displayUrl,
   previewCells as previewEveryCell,
   previewLine,
 } from '../index.js';
@@ -48,7 +48,7 @@ export async function previewCells(rt: Runtime, cells: readonly CellMapping[], o
     for (const [i, o] of outcomes.entries()) {
       if (i > 0) rt.output.line('');
       if (o.ok) printScript(rt, o.value);
-      else rt.output.line(`-- cell '${cellLabel(o.cell)}' (${maskUrl(o.cell.databaseConnection)}): cannot preview: ${o.error.message}`);
+      else rt.output.line(`-- cell '${cellLabel(o.cell)}' (${displayUrl(o.cell.databaseConnection)}): cannot preview: ${o.error.message}`);
     }
   }
   const failed = outcomes.filter((o) => !o.ok);

@@ -4,7 +4,7 @@
 // environment: the CLI reads `process.env` once, at its edge, and hands it in.
 import { resolve } from 'node:path';
 import { InvalidInputError } from '../errors.js';
-import { type DatabaseUrl, parseDatabaseUrl } from '../url.js';
+import { type DatabaseUrl, parseDatabaseUrl } from '../url/index.js';
 import { type ImpactBudget, type LoadThreshold, parseImpactBudget, parseLoadThresholds } from '../movers/thresholds.js';
 import { DEFAULTS, embeddedDataDir } from './defaults.js';
 import { ConfigFileError, type ConfigFileValues, type ConfigSource, type OsloConfigFiles, readConfigSources } from './oslo-ini.js';

@@ -1,5 +1,5 @@
 import type { Options, Sequelize, Transaction } from 'sequelize';
-import type { DatabaseUrl, Dialect } from '../url.js';
+import type { DatabaseUrl, Dialect } from '../url/index.js';
 
 /** A raw driver connection outside every pool: locks live on one of these (a PostgreSQL advisory
  * lock belongs to its session, so a pooled connection cannot hold it). */

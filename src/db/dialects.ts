@@ -1,4 +1,4 @@
-import type { Dialect } from '../url.js';
+import type { Dialect } from '../url/index.js';
 import type { DialectAdapter } from './dialect.js';
 import { mariadbDialect } from './mariadb/index.js';
 import { postgresDialect } from './postgres/index.js';

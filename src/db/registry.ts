@@ -1,6 +1,6 @@
 import { Sequelize } from 'sequelize';
 import { DEFAULTS } from '../config/defaults.js';
-import type { DatabaseUrl } from '../url.js';
+import type { DatabaseUrl } from '../url/index.js';
 import type { DialectAdapter, PoolOptions, SessionConnection } from './dialect.js';
 import { dialectFor } from './dialects.js';
 import { translateDriverError } from './translate-error.js';
@@ -73,7 +73,7 @@ export class ConnectionRegistry {
         try {
           return await work(sequelize);
         } catch (error) {
-          throw translateDriverError(error, url.masked);
+          throw translateDriverError(error, url);
         }
       },
     };
@@ -106,14 +106,14 @@ export class ConnectionRegistry {
         applicationName,
       });
     } catch (error) {
-      throw translateDriverError(error, url.masked);
+      throw translateDriverError(error, url);
     }
     const tracked: SessionConnection = {
       query: async (sql, params) => {
         try {
           return await session.query(sql, params);
         } catch (error) {
-          throw translateDriverError(error, url.masked);
+          throw translateDriverError(error, url);
         }
       },
       close: async () => {

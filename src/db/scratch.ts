@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CellsdbError, DatabaseConnectionError } from '../errors.js';
-import { type DatabaseUrl, withDatabase } from '../url.js';
+import { type DatabaseUrl, withDatabase } from '../url/index.js';
 import type { DialectConnection, SessionConnection } from './dialect.js';
 import { dialectFor } from './dialects.js';
 import { ConnectionRegistry } from './registry.js';
@@ -86,7 +86,7 @@ export async function withScratchDatabase<T>(
       await registry.close();
       await connection.dropDatabase(session, name).catch((error: unknown) => {
         options.onLeftBehind?.(
-          `the scratch database ${name} on ${server.masked} was left behind (${driverMessage(error)}); drop it by hand: ${connection.dropDatabaseStatement(name)}`,
+          `the scratch database ${name} on ${server.masked} was left behind (${driverMessage(error, server)}); drop it by hand: ${connection.dropDatabaseStatement(name)}`,
         );
       });
     }

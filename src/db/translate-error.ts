@@ -1,5 +1,5 @@
 import { CellsdbError, DatabaseConnectionError, DatabaseTimeoutError } from '../errors.js';
-import { maskUrlsInText } from '../url.js';
+import { type DatabaseUrl, displayUrl, redactSecrets, urlSecrets } from '../url/index.js';
 
 interface DriverErrorish {
   code?: unknown;
@@ -52,48 +52,61 @@ function messageOf(error: DriverErrorish, outer?: unknown): string {
     const code = error.code ?? error.errno;
     text = `${typeof named.name === 'string' ? named.name : 'error'}${code !== undefined ? ` (code ${String(code)})` : ''} without a message`;
   }
-  return maskUrlsInText(text);
+  return text;
+}
+
+/** A database a driver error was raised on: its URL as given (secrets included), or parsed. */
+export type ErrorTarget = string | Pick<DatabaseUrl, 'raw'>;
+
+/** The target's printable form and its secrets by value. */
+function targetOf(url: ErrorTarget): { display: string; secrets: string[] } {
+  const raw = typeof url === 'string' ? url : url.raw;
+  return { display: displayUrl(raw), secrets: urlSecrets(raw) };
 }
 
 /**
  * The one place where driver errors become ours (PostgreSQL SQLSTATE, MariaDB errno, Node's socket
- * codes), as slonik does. `target` must already be masked. Our own errors pass through unchanged;
- * anything unrecognised becomes a {@link CellsdbError} with its message masked and the cause kept.
+ * codes), as slonik does. `url` is the database the error was raised on, as data: the message names
+ * it through `displayUrl`, and its password (raw, decoded and encoded) is removed from the driver's
+ * words by value; the error carries those secrets for the top-level printer (`--debug` stacks).
+ * Our own errors pass through unchanged; anything unrecognised becomes a {@link CellsdbError} with
+ * the cause kept.
  */
-export function translateDriverError(error: unknown, target: string): CellsdbError {
+export function translateDriverError(error: unknown, url: ErrorTarget): CellsdbError {
   if (error instanceof CellsdbError) return error;
+  const { display: target, secrets } = targetOf(url);
   const e = driverError(error);
   const code = typeof e.code === 'string' ? e.code : undefined;
   const errno = typeof e.errno === 'number' ? e.errno : undefined;
-  const message = messageOf(e, error);
+  const message = redactSecrets(messageOf(e, error), secrets);
   const name = (error as { name?: string } | null)?.name ?? '';
 
   if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || errno === 2003 || errno === 2005) {
-    return new DatabaseConnectionError('unreachable', target, `cannot reach the database server: ${code ?? message}`, error);
+    return new DatabaseConnectionError('unreachable', target, `cannot reach the database server: ${code ?? message}`, error, secrets);
   }
   if (code === '28P01' || code === '28000' || errno === 1045 || errno === 1698) {
-    return new DatabaseConnectionError('authentication', target, 'authentication failed: check the user name and password', error);
+    return new DatabaseConnectionError('authentication', target, 'authentication failed: check the user name and password', error, secrets);
   }
   if (code === '3D000' || errno === 1049) {
-    return new DatabaseConnectionError('unknown-database', target, 'the database does not exist', error);
+    return new DatabaseConnectionError('unknown-database', target, 'the database does not exist', error, secrets);
   }
   if (
     code === 'ETIMEDOUT' ||
     name === 'SequelizeConnectionTimedOutError' ||
     /timeout expired|connection timeout|connect ETIMEDOUT/i.test(message)
   ) {
-    return new DatabaseConnectionError('timeout', target, 'timed out connecting to the database server', error);
+    return new DatabaseConnectionError('timeout', target, 'timed out connecting to the database server', error, secrets);
   }
   if (code === '55P03' || errno === 1205) {
-    return new DatabaseTimeoutError(`gave up waiting for a lock held by another transaction (${target}): ${message}`, { cause: error });
+    return new DatabaseTimeoutError(`gave up waiting for a lock held by another transaction (${target}): ${message}`, { cause: error, secrets });
   }
   if (code === '57014' || errno === 1969 || errno === 3024) {
-    return new DatabaseTimeoutError(`a statement ran past its time limit (${target}): ${message}`, { cause: error });
+    return new DatabaseTimeoutError(`a statement ran past its time limit (${target}): ${message}`, { cause: error, secrets });
   }
   if (name.startsWith('SequelizeConnection') || code === 'ECONNRESET' || code === '57P01') {
-    return new DatabaseConnectionError('other', target, `database connection failed: ${message}`, error);
+    return new DatabaseConnectionError('other', target, `database connection failed: ${message}`, error, secrets);
   }
-  return new CellsdbError(`${message} (${target})`, { cause: error });
+  return new CellsdbError(`${message} (${target})`, { cause: error, secrets });
 }
 
 /**
@@ -115,10 +128,12 @@ export function isRetryableConflict(error: unknown): boolean {
  * database during a cell's mover batch): translated here with that database's masked URL and named,
  * so that the message does not blame the caller's database (issue 15). The class is kept.
  */
-export function translateOnDatabase(error: unknown, what: string, maskedUrl: string): CellsdbError {
-  const translated = translateDriverError(error, maskedUrl);
-  const message = `on ${what}: ${translated.message}${translated.message.includes(maskedUrl) ? '' : ` (${maskedUrl})`}`;
-  return translated instanceof DatabaseTimeoutError ? new DatabaseTimeoutError(message, { cause: translated }) : new CellsdbError(message, { cause: translated });
+export function translateOnDatabase(error: unknown, what: string, url: ErrorTarget): CellsdbError {
+  const translated = translateDriverError(error, url);
+  const { display, secrets } = targetOf(url);
+  const message = `on ${what}: ${translated.message}${translated.message.includes(display) ? '' : ` (${display})`}`;
+  const options = { cause: translated, secrets };
+  return translated instanceof DatabaseTimeoutError ? new DatabaseTimeoutError(message, options) : new CellsdbError(message, options);
 }
 
 /** Whether an error says a table does not exist (PostgreSQL 42P01, MariaDB 1146): e.g. a cell past a contract step. */
@@ -129,11 +144,12 @@ export function isMissingTable(error: unknown): boolean {
   return cause !== undefined && cause !== error ? isMissingTable(cause) : false;
 }
 
-/** The driver's own message, without our wrappers' additions (URLs masked). */
-export function driverMessage(error: unknown): string {
+/** The driver's own message, without our wrappers' additions; the password of `url` (when given) removed by value. */
+export function driverMessage(error: unknown, url?: ErrorTarget): string {
   let innermost: unknown = error;
   for (const e of errorChain(error)) innermost = e;
-  return messageOf(innermost as DriverErrorish, error);
+  const text = messageOf(innermost as DriverErrorish, error);
+  return url === undefined ? text : redactSecrets(text, targetOf(url).secrets);
 }
 
 /**

@@ -12,7 +12,7 @@ import type { RunnableMigration } from 'umzug';
 import { NO_FAILPOINTS } from '../movers/failpoints.js';
 import type { DatabaseHandle } from '../db/registry.js';
 import { translateDriverError } from '../db/translate-error.js';
-import { CellsdbError, LockTimeoutError, MigrationBlockedError, MigrationFailedError } from '../errors.js';
+import { CellsdbError, InterruptedError, LockTimeoutError, MigrationBlockedError, MigrationFailedError } from '../errors.js';
 import type { Ledger } from './ledger.js';
 import type { SyncRunContext } from './ledger-storage.js';
 import type { MigrationFile } from './lines.js';
@@ -45,7 +45,7 @@ export const runsInTransaction = (mod: Pick<MigrationModule, 'transactional'>, t
 export function migrationFailure(deps: Pick<StepDeps, 'target' | 'handle'>, migration: string, error: unknown): CellsdbError {
   const { line, label, url } = deps.target;
   if (error instanceof MigrationBlockedError) return new MigrationBlockedError(`${error.message} (blocker ${migration})`, { cause: error });
-  const translated = translateDriverError(error, url.masked);
+  const translated = translateDriverError(error, url);
   return new MigrationFailedError(
     `${line.title} migration ${migration} failed on ${label}: ${translated.message}` +
       (deps.handle.dialect.transactionalDdl ? '; it was rolled back' : `; run '${line.command}' again after checking the schema`),
@@ -105,6 +105,9 @@ export function migrationStep(file: MigrationFile, deps: StepDeps): RunnableMigr
     name: file.name,
     path: file.path,
     up: async ({ context }) => {
+      if (target.signal?.aborted) {
+        throw new InterruptedError(`${target.label}: stopped by ${String(target.signal.reason)} before ${file.name}: the migrations before it are applied, nothing of it ran; it is safe to run sync again`, target.signal.reason);
+      }
       if (!(await deps.lock.stillHeld())) {
         throw new LockTimeoutError(
           `lost the ${target.line.title} migration lock on ${target.label} (${target.url.masked}) before ${file.name}: the lock connection dropped; nothing more was run`,

@@ -10,7 +10,7 @@ import { CellsdbError, InvalidInputError } from '../errors.js';
 import { shapeFromDatabase } from '../schema/artefacts.js';
 import { replayedShape, type Replays } from '../schema/check-live.js';
 import { allowExtras, type AllowedItem, diffSchemas, type DriftItem, matchByShape } from '../schema/drift.js';
-import type { DatabaseUrl } from '../url.js';
+import type { DatabaseUrl } from '../url/index.js';
 import { Ledger } from './ledger.js';
 import { planAim } from './plan.js';
 import { withLineLock } from './lock.js';

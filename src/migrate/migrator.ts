@@ -94,7 +94,7 @@ export async function syncLine(target: LineTarget, version?: string, options: Sy
       } catch (error) {
         // Umzug wraps what a migration's `up` throws, and ours is already complete (apply.ts); the
         // rest (the storage reading the ledger) is a driver error, translated here once.
-        throw error instanceof MigrationError ? error.cause : translateDriverError(error, target.url.masked);
+        throw error instanceof MigrationError ? error.cause : translateDriverError(error, target.url);
       } finally {
         // Only a failure between `up` and `logMigration` could leave one: never commit it.
         for (const transaction of run.openTransactions.values()) await transaction.rollback().catch(() => undefined);

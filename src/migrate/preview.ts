@@ -5,7 +5,7 @@ import { dialectFor } from '../db/dialects.js';
 import { InvalidInputError } from '../errors.js';
 import { serverIdentity, withScratchDatabase } from '../db/scratch.js';
 import { splitStatements } from '../sql/tokenizer.js';
-import type { DatabaseUrl, Dialect } from '../url.js';
+import type { DatabaseUrl, Dialect } from '../url/index.js';
 import { loadMigration, runsInTransaction } from './apply.js';
 import type { CapturedStatement } from './capture.js';
 import type { MigrationFile, MigrationLine } from './lines.js';

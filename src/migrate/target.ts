@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.js';
 import type { ConnectionRegistry } from '../db/registry.js';
 import type { Failpoint } from '../movers/failpoints.js';
-import type { DatabaseUrl } from '../url.js';
+import type { DatabaseUrl } from '../url/index.js';
 import type { MigrationLine } from './lines.js';
 
 /** Progress a caller may show: waiting for the lock, a migration starting or done. */
@@ -21,4 +21,6 @@ export interface LineTarget {
   readonly onEvent?: (event: MigratorEvent) => void;
   /** Crash-test failpoints (`migrate:started`, `migrate:step`). @default NO_FAILPOINTS */
   readonly failpoint?: Failpoint;
+  /** Aborted (SIGINT, SIGTERM): `sync` starts no further migration; the running one finishes. */
+  readonly signal?: AbortSignal;
 }

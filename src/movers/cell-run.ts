@@ -1,7 +1,7 @@
 import { cellLabel } from '../cells/mappings.js';
 import { isRetryableConflict, translateDriverError } from '../db/translate-error.js';
 import { CellsdbError } from '../errors.js';
-import { maskUrl } from '../url.js';
+import { displayUrl } from '../url/index.js';
 import type { BatchSizer } from './batch-sizer.js';
 import type { Budget } from './budget.js';
 import type { PaceController, TurnPace } from './pace.js';
@@ -50,6 +50,8 @@ export interface CellRunParts {
   readonly retries: number;
   readonly onBatch?: ((event: BatchEvent) => void) | undefined;
   readonly onRetry?: ((event: RetryEvent) => void) | undefined;
+  /** Aborted (SIGINT, SIGTERM): no new batch starts; the one in flight finishes or rolls back. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -76,7 +78,7 @@ async function migrateWithRetry(mover: Mover, ctx: MoverContext, count: number, 
       parts.onBatch?.({ mover: mover.name, cell: cellLabel(ctx.cell), afterKey: after, lastKey: batch.lastKey, count: size, found: batch.found, done: batch.done, ms, yielding: turn.yielding, ...(turn.pace ? { throttled: turn.pace.state !== 'full', pace: turn.pace } : {}) });
       return batch;
     } catch (error) {
-      const translated = translateDriverError(error, maskUrl(ctx.cell.databaseConnection));
+      const translated = translateDriverError(error, ctx.cell.databaseConnection);
       if (!isRetryableConflict(error) || attempt >= parts.retries) {
         throw new CellsdbError(`the batch after key ${after} (up to ${size} rows) failed: ${translated.message}`, {
           cause: translated,
@@ -101,11 +103,13 @@ export async function runMoverOnCell(mover: Mover, ctx: MoverContext, parts: Cel
   let after = 0;
   try {
     for (;;) {
+      if (parts.signal?.aborted) break;
       // The turn first, then the budget: a batch that holds a slice never waits for a turn.
       const turn = await pace.enter();
       let count = 0;
       let batch: MoverBatch;
       try {
+        if (parts.signal?.aborted) break;
         const size = sizer.next(turn.batchTargetMs, turn.minRows);
         count = budget ? await budget.take(size) : size;
         if (count === 0) break;

@@ -70,6 +70,8 @@ export interface ImpactPaceParts {
   readonly onChange?: ((summary: PaceSummary) => void) | undefined;
   /** Milliseconds now. @default performance.now */
   readonly now?: () => number;
+  /** Aborted: waiting batches get their turn at once (and start nothing: the run is stopping). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -89,6 +91,7 @@ export class ImpactPace implements PaceController {
     this.decision = parts.controller.decision();
     // Full speed at the start is no change worth a line.
     this.lastKey = this.keyOf(this.decision);
+    parts.signal?.addEventListener('abort', () => this.wake(), { once: true });
   }
 
   private keyOf(d: PaceDecision): string {
@@ -134,6 +137,7 @@ export class ImpactPace implements PaceController {
     for (;;) {
       const d = this.decision;
       if (d.state === 'stopped') throw new CriticalLoadError(d.reason ?? 'critical load');
+      if (this.parts.signal?.aborted) break;
       if (d.state !== 'paused' && this.active < d.concurrency) break;
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }

@@ -36,6 +36,11 @@ export interface RunnerOptions extends RunSettingsInput {
   /** In the order they run (`MOVERS`). */
   readonly movers: readonly Mover[];
   readonly events?: RunnerEvents | undefined;
+  /**
+   * Aborted: start no new batch (the ones in flight finish or roll back), and report what was done
+   * (SIGINT, SIGTERM). @default never
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** One mover on one cell, with the sizer its batches keep across passes. */
@@ -58,7 +63,7 @@ function paceFor(settings: RunSettings, options: RunnerOptions, databases: reado
     criticalLoad: impact.criticalLoad,
   });
   const monitor = new ImpactMonitor(options.registry, databases, () => options.registry.ownSessionIds(), { everyMs: impact.sampleEveryMs });
-  return new ImpactPace({ controller, monitor, onChange: (summary) => options.events?.pace?.(summary) });
+  return new ImpactPace({ controller, monitor, onChange: (summary) => options.events?.pace?.(summary), signal: options.signal });
 }
 
 /**
@@ -85,6 +90,7 @@ export async function runOnlineDataMigrations(options: RunnerOptions): Promise<R
 
   if (settings.dryRun || settings.estimateFirst) {
     for (const { mover, lanes } of plans) {
+      if (options.signal?.aborted) break;
       const outcomes = await scatterGatherOver(lanes, async ({ ctx }) => ((await moverApplies(mover, ctx)) ? mover.estimate(ctx) : { remaining: 0, blocked: 0 }), concurrency);
       options.events?.estimated?.(mover.name, outcomes.reduce((n, o) => n + (o.ok ? o.value.remaining : 0), 0));
       if (!settings.dryRun) continue;
@@ -99,7 +105,7 @@ export async function runOnlineDataMigrations(options: RunnerOptions): Promise<R
   /** One pass of a mover over its cells; returns the rows it migrated. */
   const pass = async ({ mover, lanes }: (typeof plans)[number], budget: Budget | undefined): Promise<number> => {
     tally.calling(mover.name);
-    const parts = { budget, pace, retries: settings.retries, onBatch: options.events?.batch, onRetry: options.events?.retry };
+    const parts = { budget, pace, retries: settings.retries, onBatch: options.events?.batch, onRetry: options.events?.retry, signal: options.signal };
     const outcomes = await scatterGatherOver(lanes, (lane) => runMoverOnCell(mover, lane.ctx, { ...parts, sizer: lane.sizer }), concurrency);
     let done = 0;
     for (const o of outcomes) {
@@ -122,7 +128,7 @@ export async function runOnlineDataMigrations(options: RunnerOptions): Promise<R
   try {
     if (!settings.dryRun && maxCount !== undefined) {
       for (const plan of plans) {
-        if (migrated >= maxCount || critical) break;
+        if (migrated >= maxCount || critical || options.signal?.aborted) break;
         migrated += await pass(plan, new Budget(maxCount - migrated, contexts.length));
       }
     } else if (!settings.dryRun) {
@@ -130,10 +136,10 @@ export async function runOnlineDataMigrations(options: RunnerOptions): Promise<R
       for (;;) {
         let passDone = 0;
         for (const plan of plans) {
-          if (critical) break;
+          if (critical || options.signal?.aborted) break;
           passDone += await pass(plan, undefined);
         }
-        if (passDone === 0 || critical) break;
+        if (passDone === 0 || critical || options.signal?.aborted) break;
       }
     }
   } finally {

@@ -1,7 +1,7 @@
 // Reports of the check commands, apart from what they check: the outcome of one check, the exit
 // code of a set of them, and (junit.ts) the JUnit XML that CI test reporters read.
 import { dialectFor } from '../db/dialects.js';
-import type { Dialect } from '../url.js';
+import type { Dialect } from '../url/index.js';
 
 /**
  * The outcome of one check, shared by `schema check` and `schema lint` (and their JUnit reports).

@@ -1,12 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { create } from 'xmlbuilder2';
-import { maskUrlsInText } from '../url.js';
 import { type CheckResult, tally } from './checks.js';
 
 // XML 1.0 cannot carry most control characters, even escaped: a driver message with one would make
 // the whole report unreadable to the CI system.
-const xmlSafe = (text: string): string => maskUrlsInText(text).replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '?');
+// Check results name databases through `displayUrl` and carry translated (secret-free) errors.
+const xmlSafe = (text: string): string => text.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '?');
 
 /**
  * A JUnit XML report (the dialect Jenkins, GitLab and GitHub test reporters read): one test case

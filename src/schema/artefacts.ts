@@ -16,7 +16,7 @@
 import type { TableInfo } from '../db/dialect.js';
 import { dialectFor } from '../db/dialects.js';
 import { LINES } from '../migrate/lines.js';
-import type { Dialect } from '../url.js';
+import type { Dialect } from '../url/index.js';
 import type { DeclaredSchema, TypeClass } from './models.js';
 
 /** A table as the drift check compares it: declared or reflected, artefacts removed. */

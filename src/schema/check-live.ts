@@ -10,7 +10,7 @@ import { readPlan, type SyncPlan } from '../migrate/plan.js';
 import type { LineTarget } from '../migrate/target.js';
 import type { LineId } from '../migrate/types.js';
 import type { CheckResult } from '../report/checks.js';
-import type { DatabaseUrl } from '../url.js';
+import type { DatabaseUrl } from '../url/index.js';
 import { type SchemaShape, shapeFromDatabase, shapeFromModels } from './artefacts.js';
 import { type DatabaseFindings, driftCheck, integrityCheck, Recorder } from './check-recorder.js';
 import { allowExtras, diffSchemas, matchByShape } from './drift.js';

@@ -7,7 +7,7 @@ import { readPlan } from '../migrate/plan.js';
 import type { LineTarget } from '../migrate/target.js';
 import type { LineId } from '../migrate/types.js';
 import { type CheckResult, dialectLabel } from '../report/checks.js';
-import type { DatabaseUrl } from '../url.js';
+import type { DatabaseUrl } from '../url/index.js';
 import { shapeFromDatabase, shapeFromModels } from './artefacts.js';
 import { type DatabaseFindings, driftCheck, integrityCheck, Recorder } from './check-recorder.js';
 import { diffSchemas } from './drift.js';

@@ -7,7 +7,7 @@ import { isMissingTable } from '../db/translate-error.js';
 import { DEFAULTS } from '../config/index.js';
 import { InvalidInputError } from '../errors.js';
 import { type CheckResult, exitCodeOf } from '../report/checks.js';
-import { type DatabaseUrl, maskUrl } from '../url.js';
+import { type DatabaseUrl, displayUrl } from '../url/index.js';
 import { checkLive, type LiveCheckInputs, type Replays } from './check-live.js';
 import type { DatabaseFindings } from './check-recorder.js';
 import { checkScratch, type ScratchCheckInputs } from './check-scratch.js';
@@ -90,7 +90,7 @@ export async function checkSchema(options: SchemaCheckOptions): Promise<SchemaCh
             } catch (error) {
               return { checks: [{ subject, name: 'reachable', status: 'error' as const, summary: (error as Error).message, details: [], ms: 0 }] };
             }
-            options.onProgress?.(`checking ${subject} (${maskUrl(cell.databaseConnection)})`);
+            options.onProgress?.(`checking ${subject} (${displayUrl(cell.databaseConnection)})`);
             return checkLive(options, replays, subject, url, options.lines.cell);
           }),
         ),

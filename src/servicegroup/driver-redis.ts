@@ -1,6 +1,6 @@
 import type { CellMappingRow } from '../cells/mappings.js';
 import { CellsdbError } from '../errors.js';
-import { maskUrl } from '../url.js';
+import { displayUrl, redactSecrets, urlSecrets } from '../url/index.js';
 import type { LivenessDriver, ServiceRecord } from './types.js';
 
 /**
@@ -17,7 +17,8 @@ export async function redisDriver(url: string, options: { ttlSeconds: number; ke
   try {
     await client.connect();
   } catch (cause) {
-    throw new CellsdbError(`cannot reach Redis at ${maskUrl(url)}: ${(cause as Error).message}`, { cause });
+    const secrets = urlSecrets(url);
+    throw new CellsdbError(`cannot reach Redis at ${displayUrl(url)}: ${redactSecrets((cause as Error).message, secrets)}`, { cause, secrets });
   }
   const prefix = options.keyPrefix ?? 'cellsdb:servicegroup';
   const key = (cell: CellMappingRow, service: ServiceRecord) => `${prefix}:${cell.uuid}:${service.id}`;

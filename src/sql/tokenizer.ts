@@ -8,7 +8,7 @@
 // PostgreSQL (standard_conforming_strings, on since 9.1) only in E'…' strings, quotes identifiers
 // with "…", has $tag$…$tag$ bodies and nests block comments. The rules are a table per dialect
 // (below), not branches in the scanner.
-import type { Dialect } from '../url.js';
+import type { Dialect } from '../url/index.js';
 
 /** One token. Whitespace and comments are skipped; offsets let a caller slice the text around a token. */
 export interface SqlToken {

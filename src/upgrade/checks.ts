@@ -5,7 +5,7 @@ import { CELL0_UUID, cellLabel } from '../cells/mappings.js';
 import type { MigrationLine } from '../migrate/lines.js';
 import { baselineCommand } from '../migrate/foreign.js';
 import { planAim, type SyncPlan } from '../migrate/plan.js';
-import { maskUrl } from '../url.js';
+import { displayUrl } from '../url/index.js';
 import { type CellFacts, gatherUpgradeFacts, type UpgradeCheckOptions, type UpgradeFacts } from './context.js';
 
 export type { UpgradeCheckOptions } from './context.js';
@@ -37,7 +37,7 @@ const reachable = (facts: UpgradeFacts): CellFacts[] => facts.perCell.filter((f)
 function cell0Mapped(facts: UpgradeFacts): UpgradeCheckResult {
   const cell0 = facts.cells.find((c) => c.uuid === CELL0_UUID);
   if (!cell0) return check('Cell0 mapped', 'Failure', ["No cell0 mapping found. Run 'cellsdb cell_v2 map_cell0'."]);
-  return check('Cell0 mapped', 'Success', [`cell0 → ${maskUrl(cell0.databaseConnection)}`]);
+  return check('Cell0 mapped', 'Success', [`cell0 → ${displayUrl(cell0.databaseConnection)}`]);
 }
 
 function cellsMapped(facts: UpgradeFacts): UpgradeCheckResult {
@@ -60,7 +60,7 @@ function cellsReachable(facts: UpgradeFacts): UpgradeCheckResult {
     return check(
       'Cell databases reachable',
       'Failure',
-      down.map((f) => `${label(f)} (${maskUrl(f.cell.databaseConnection)}): ${f.error ?? ''}`),
+      down.map((f) => `${label(f)} (${displayUrl(f.cell.databaseConnection)}): ${f.error ?? ''}`),
     );
   }
   return check('Cell databases reachable', 'Success', facts.perCell.length > 0 ? [`${facts.perCell.length} of ${facts.perCell.length} reachable`] : []);

@@ -12,7 +12,7 @@ import type { LineId } from '../migrate/types.js';
 import { NO_FAILPOINTS } from '../movers/failpoints.js';
 import type { Mover, MoverContext } from '../movers/types.js';
 import type { ServiceGroupApi } from '../servicegroup/api.js';
-import type { DatabaseUrl } from '../url.js';
+import type { DatabaseUrl } from '../url/index.js';
 
 /** What `upgrade check` needs to know. */
 export interface UpgradeCheckOptions {

@@ -8,7 +8,7 @@ import pLimit from 'p-limit';
 import { QueryTypes } from 'sequelize';
 import { main } from '../../src/cli/main.js';
 import { ConnectionRegistry, type DatabaseHandle } from '../../src/db/registry.js';
-import { type DatabaseUrl, type Dialect, parseDatabaseUrl } from '../../src/url.js';
+import { type DatabaseUrl, type Dialect, parseDatabaseUrl } from '../../src/url/index.js';
 import { type CliResult, cliEnv, runCli } from './cli.js';
 import { eachDialect, useDatabase } from './databases.js';
 
@@ -115,7 +115,7 @@ export async function useCell(
 
 /** Runs `work` on a pooled handle of `url`, outside every cellsdb command. */
 export async function withDatabase<T>(url: DatabaseUrl, work: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
-  const registry = new ConnectionRegistry({ max: 2 });
+  const registry = new ConnectionRegistry({ max: 2, connectTimeoutMs: 60_000 });
   try {
     return await work(registry.open(url));
   } finally {

@@ -11,11 +11,16 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** The environment a CLI child gets: ours, minus every cellsdb setting (tests pass what they mean). */
+/**
+ * The environment a CLI child gets: ours, minus every cellsdb setting (tests pass what they mean),
+ * except a generous connect timeout: on a loaded CI machine (load 20–30 on 2 cores) a connection to
+ * a live local server took more than the 10 s default. Tests that mean a timeout pass
+ * `--connect-timeout` (a flag wins over the environment) or their own CELLSDB_CONNECT_TIMEOUT.
+ */
 export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('CELLSDB_')) env[k] = v;
-  return { ...env, ...extra };
+  return { ...env, CELLSDB_CONNECT_TIMEOUT: '60', ...extra };
 }
 
 /** Starts the CLI as a child process (for kill and race tests). */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ExecutionContext } from 'ava';
 import { dialectFor } from '../../src/db/dialects.js';
-import { type DatabaseUrl, type Dialect, parseDatabaseUrl, withDatabase } from '../../src/url.js';
+import { type DatabaseUrl, type Dialect, parseDatabaseUrl, withDatabase } from '../../src/url/index.js';
 
 /** The dialects every suite runs on; each needs its server URL in the environment. */
 export const DIALECTS: readonly Dialect[] = ['postgres', 'mysql'];
@@ -28,7 +28,7 @@ export async function createDatabase(dialect: Dialect, prefix = 't'): Promise<{ 
   if (!admin) throw new Error(`${ENV[dialect]} is not set`);
   const adapter = dialectFor(dialect);
   const name = uniqueName(prefix);
-  const session = await adapter.openSession(admin, { connectTimeoutMs: 10_000, applicationName: 'cellsdb tests' });
+  const session = await adapter.openSession(admin, { connectTimeoutMs: 60_000, applicationName: 'cellsdb tests' });
   try {
     await adapter.createDatabase(session, name);
   } finally {
@@ -37,7 +37,7 @@ export async function createDatabase(dialect: Dialect, prefix = 't'): Promise<{ 
   return {
     url: withDatabase(admin, name),
     drop: async () => {
-      const s = await adapter.openSession(admin, { connectTimeoutMs: 10_000, applicationName: 'cellsdb tests' });
+      const s = await adapter.openSession(admin, { connectTimeoutMs: 60_000, applicationName: 'cellsdb tests' });
       try {
         await adapter.dropDatabase(s, name);
       } finally {

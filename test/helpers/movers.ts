@@ -7,7 +7,7 @@ import type { ExecutionContext } from 'ava';
 import { QueryTypes } from 'sequelize';
 import { ConnectionRegistry } from '../../src/db/registry.js';
 import { seedLegacyCell, type LegacySeed, type SeededCell } from '../../src/demo/seed-legacy.js';
-import type { DatabaseUrl, Dialect } from '../../src/url.js';
+import type { DatabaseUrl, Dialect } from '../../src/url/index.js';
 import { type Cell, type Cloud, insertRows, query, useCell, useCell0, useCloud, withDatabase } from './cells.js';
 import { type CliResult, runCli, spawnCli } from './cli.js';
 
@@ -19,7 +19,7 @@ export type Reader = <Row extends object>(url: DatabaseUrl, sql: string, replace
 
 /** A {@link Reader} closed when the test ends (call it after creating the databases: teardowns run last-in, first-out). */
 export function useReader(t: ExecutionContext<unknown>): Reader {
-  const registry = new ConnectionRegistry({ max: 2 });
+  const registry = new ConnectionRegistry({ max: 2, connectTimeoutMs: 60_000 });
   t.teardown(() => registry.close());
   return <Row extends object>(url: DatabaseUrl, sql: string, replacements: Record<string, unknown> = {}) =>
     registry.open(url).sequelize.query<Row>(sql, { replacements, type: QueryTypes.SELECT });

@@ -9,7 +9,7 @@ import type { TableInfo } from '../../src/db/dialect.js';
 import { ConnectionRegistry } from '../../src/db/registry.js';
 import { Ledger, type LedgerRow } from '../../src/migrate/ledger.js';
 import { LINES } from '../../src/migrate/lines.js';
-import { type DatabaseUrl, withDatabase } from '../../src/url.js';
+import { type DatabaseUrl, withDatabase } from '../../src/url/index.js';
 import type { CliResult } from './cli.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -33,7 +33,7 @@ export function copyMigrations(t: ExecutionContext<unknown>, compiledDir: string
 
 /** Runs statements on `url`, outside every cellsdb command. */
 export async function execSql(url: DatabaseUrl, ...statements: string[]): Promise<void> {
-  const registry = new ConnectionRegistry({ max: 1 });
+  const registry = new ConnectionRegistry({ max: 1, connectTimeoutMs: 60_000 });
   try {
     const handle = registry.open(url);
     for (const sql of statements) await handle.sequelize.query(sql);
@@ -44,7 +44,7 @@ export async function execSql(url: DatabaseUrl, ...statements: string[]): Promis
 
 /** Tables (with columns, indexes, keys) and both ledgers of a database: to prove a command wrote nothing. */
 export async function snapshot(url: DatabaseUrl): Promise<{ tables: readonly TableInfo[]; ledgers: Record<string, readonly LedgerRow[]> }> {
-  const registry = new ConnectionRegistry({ max: 1 });
+  const registry = new ConnectionRegistry({ max: 1, connectTimeoutMs: 60_000 });
   try {
     const handle = await registry.connect(url);
     const tables = await handle.dialect.describeSchema(handle.sequelize);

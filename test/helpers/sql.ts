@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { dialectFor } from '../../src/db/dialects.js';
-import type { DatabaseUrl } from '../../src/url.js';
+import type { DatabaseUrl } from '../../src/url/index.js';
 
 /** Runs one statement on a fresh session (outside any pool) and returns its rows. */
 export async function query<Row>(url: DatabaseUrl, sql: string): Promise<Row[]> {
-  const session = await dialectFor(url.dialect).openSession(url, { connectTimeoutMs: 10_000, applicationName: 'cellsdb tests' });
+  const session = await dialectFor(url.dialect).openSession(url, { connectTimeoutMs: 60_000, applicationName: 'cellsdb tests' });
   try {
     return await session.query<Row>(sql);
   } finally {

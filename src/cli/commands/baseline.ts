@@ -12,7 +12,7 @@ import {
   cellScope,
   CellsdbError,
   type LineTarget,
-  maskUrl,
+  displayUrl,
   scatterGather,
 } from '../../index.js';
 import type { LeafCommand } from '../command.js';
@@ -88,11 +88,11 @@ export function cellBaselineCommand(rt: Runtime) {
         { concurrency: config.concurrency },
       );
       if (rt.output.json) {
-        rt.output.data(outcomes.map((o) => ({ cell: o.cell.name, uuid: o.cell.uuid, ...(o.ok ? json(maskUrl(o.cell.databaseConnection), o.value) : { database: maskUrl(o.cell.databaseConnection), error: o.error.message }) })));
+        rt.output.data(outcomes.map((o) => ({ cell: o.cell.name, uuid: o.cell.uuid, ...(o.ok ? json(displayUrl(o.cell.databaseConnection), o.value) : { database: displayUrl(o.cell.databaseConnection), error: o.error.message }) })));
       } else {
         for (const o of outcomes) {
-          if (o.ok) for (const l of describe(`cell '${cellLabel(o.cell)}'`, maskUrl(o.cell.databaseConnection), o.value)) rt.output.line(l);
-          else rt.output.line(`cell '${cellLabel(o.cell)}' (${maskUrl(o.cell.databaseConnection)}): FAILED: ${o.error.message.replace(/^cell '[^']*' \([^)]*\) /, '')}`);
+          if (o.ok) for (const l of describe(`cell '${cellLabel(o.cell)}'`, displayUrl(o.cell.databaseConnection), o.value)) rt.output.line(l);
+          else rt.output.line(`cell '${cellLabel(o.cell)}' (${displayUrl(o.cell.databaseConnection)}): FAILED: ${o.error.message.replace(/^cell '[^']*' \([^)]*\) /, '')}`);
         }
       }
       const failed = outcomes.filter((o) => !o.ok);

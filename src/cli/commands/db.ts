@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { cellDatabaseUrl, cellLabel, cellScope, createFailpoints, InvalidInputError, maskUrl, printableRows, statusOfCells, syncCells, throwIfAnyCellFailed, type CellOutcome, type FanOutOptions, type SyncResult } from '../../index.js';
+import { cellDatabaseUrl, cellLabel, cellScope, createFailpoints, displayUrl, InterruptedError, InvalidInputError, printableRows, statusOfCells, syncCells, throwIfAnyCellFailed, type CellOutcome, type FanOutOptions, type SyncResult } from '../../index.js';
 import type { LeafCommand } from '../command.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 import { previewCells } from '../sql-preview.js';
@@ -54,7 +54,7 @@ export function printCellSync(rt: Runtime, outcomes: readonly CellOutcome<SyncRe
       outcomes.map((o) => ({
         cell: o.cell.name,
         uuid: o.cell.uuid,
-        database: maskUrl(o.cell.databaseConnection),
+        database: displayUrl(o.cell.databaseConnection),
         ok: o.ok,
         ...(o.ok ? { from: o.value.from, to: o.value.to, applied: o.value.applied } : { error: o.error.message }),
         ms: o.ms,
@@ -86,7 +86,16 @@ function syncCommand(rt: Runtime) {
         const cell = where.cells[0] as (typeof where.cells)[number];
         return syncOne(rt, { registry: rt.registry, url: cellDatabaseUrl(cell), line: where.options.line, label: `cell '${cellLabel(cell)}'`, config: where.options.config }, args);
       }
-      const outcomes = await syncCells(where.cells, where.options, syncVersion(args));
+      const outcomes = await syncCells(where.cells, { ...where.options, signal: rt.interruptible() }, syncVersion(args));
+      if (rt.interrupted) {
+        // One line: what this run applied, and that nothing is half done (main exits 130/143).
+        const applied = outcomes.reduce((n, o) => n + (o.ok ? o.value.applied.length : 0), 0);
+        const failed = outcomes.filter((o) => !o.ok && !(o.error instanceof InterruptedError)).map((o) => cellLabel(o.cell));
+        rt.output.notice(
+          `stopped by ${rt.interrupted}: ${applied} migration${applied === 1 ? '' : 's'} applied this run on ${outcomes.length} cell${outcomes.length === 1 ? '' : 's'}, none left half done${failed.length ? ` (failed: ${failed.join(', ')})` : ''}; it is safe to run 'cellsdb db sync' again`,
+        );
+        return;
+      }
       printCellSync(rt, outcomes);
       throwIfAnyCellFailed(outcomes);
     },

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ComputeNode, cellLabel, createCell, type FanOutOptions, listCells, mapCell0, maskUrl, MoverExit, seedLegacyCell, syncCells, syncLine, targetCell } from '../../index.js';
+import { ComputeNode, cellLabel, createCell, type FanOutOptions, listCells, mapCell0, displayUrl, MoverExit, seedLegacyCell, syncCells, syncLine, targetCell } from '../../index.js';
 import type { LeafCommand } from '../command.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 import { printCellSync } from './db.js';
@@ -46,7 +46,7 @@ export function demoCommand(rt: Runtime) {
       await createCell(apiDb, { name: 'cell1', transportUrl: 'rabbit://nova:demo-secret@127.0.0.1:5672/cell1', databaseConnection: cell1Url.raw });
       await createCell(apiDb, { name: 'cell2', transportUrl: 'rabbit://nova:demo-secret@127.0.0.1:5672/cell2', databaseConnection: cell2Url.raw });
       const cells = await listCells(apiDb);
-      rt.output.table(['Name', 'UUID', 'Transport URL', 'Database Connection'], cells.map((c) => [c.name ?? '', c.uuid, maskUrl(c.transportUrl), maskUrl(c.databaseConnection)]));
+      rt.output.table(['Name', 'UUID', 'Transport URL', 'Database Connection'], cells.map((c) => [c.name ?? '', c.uuid, displayUrl(c.transportUrl), displayUrl(c.databaseConnection)]));
 
       step(rt, '3. The cells as an old cloud has them: schema at the expand step (db sync 3), legacy data');
       printCellSync(rt, await syncCells(cells, fanOut, '3'));
@@ -65,6 +65,8 @@ export function demoCommand(rt: Runtime) {
       const logFile = join(config.home, 'demo-movers.log');
       rt.output.line(`(one line per batch in ${logFile})`);
       const first = await runMovers(rt, { apiDb, cells, batchSize: 500, logFormat: 'text', logFile });
+      // SIGINT/SIGTERM: runMovers said what was done; the demo stops there (main exits 130/143).
+      if (rt.interrupted) return;
 
       step(rt, '6. The operator resolves the blocked node (the orphan is a decommissioned host: soft-delete it)');
       const serviceGroup = await rt.serviceGroup();
@@ -77,6 +79,7 @@ export function demoCommand(rt: Runtime) {
         rt.output.line(`soft-deleted compute node ${blocked.id} (${node?.get('hypervisor_hostname') ?? '?'}) in ${blocked.cell}`);
       }
       const second = await runMovers(rt, { apiDb, cells, batchSize: 500, logFormat: 'text', logFile });
+      if (rt.interrupted) return;
 
       step(rt, '7. db sync: past the blocker, the legacy tables dropped, every cell at head');
       const final = await syncCells(cells, fanOut);

@@ -89,7 +89,8 @@ export async function syncOne(rt: Runtime, target: LineTarget, args: SyncArgs): 
     else rt.output.line(`${target.label}: ${mark.name} marked ${mark.state}`);
     return;
   }
-  const result: SyncResult = await syncLine(target, syncVersion(args));
+  // SIGINT/SIGTERM: no further migration starts; the running one finishes (InterruptedError before the next).
+  const result: SyncResult = await syncLine({ ...target, signal: rt.interruptible() }, syncVersion(args));
   if (rt.output.json) {
     rt.output.data({ line: target.line.id, database: target.url.masked, from: result.from, to: result.to, applied: result.applied });
   } else if (result.applied.length === 0) {
@@ -99,6 +100,7 @@ export async function syncOne(rt: Runtime, target: LineTarget, args: SyncArgs): 
       `${target.label} (${target.url.masked}): ${result.from ?? 'empty'} → ${result.to} (${result.applied.length} migration${result.applied.length === 1 ? '' : 's'} applied)`,
     );
   }
+  if (rt.interrupted) rt.output.notice(`stopped by ${rt.interrupted} once the migration in flight had finished: ${target.label} is at ${result.to ?? 'no version'}; it is safe to run sync again`);
 }
 
 /** The number of a migration name (`0003_x` → 3), 0 for none. */

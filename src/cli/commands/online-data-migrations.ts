@@ -1,14 +1,17 @@
-import cliProgress from 'cli-progress';
 import type { Argv } from 'yargs';
-import { cellDatabaseUrl, cellLabel, cellsOfShard, createFailpoints, describeShard, escapeControl, InvalidInputError, LINES, MOVER_DEFAULTS, MoverExit, MOVERS, parseShard, printableRows, quoted, requireLineAtHead, requireOwnDatabase, runOnlineDataMigrations, selectCells, type RunnerOptions, type RunReport } from '../../index.js';
+import { cellDatabaseUrl, cellLabel, cellsOfShard, createFailpoints, describeShard, escapeControl, InvalidInputError, LINES, MOVER_DEFAULTS, MoverExit, MOVERS, type PaceSummary, parseShard, printableRows, quoted, requireLineAtHead, requireOwnDatabase, runOnlineDataMigrations, selectCells, type RunnerOptions, type RunReport } from '../../index.js';
 import { checkLogFile, openBatchLog } from '../batch-log.js';
 import type { LeafCommand } from '../command.js';
+import { ProgressDisplay, type ProgressEnd } from '../progress.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 
 /** Movers that start their adaptive batches elsewhere, for the help text: " (500 for …)". */
 const OWN_FIRST_SIZES = MOVERS.filter((m) => m.firstBatchSize !== undefined)
   .map((m) => ` (${m.firstBatchSize} for ${m.name})`)
   .join('');
+
+/** Seconds between progress summary lines when stderr is not a terminal (`--progress-interval`). */
+const DEFAULT_PROGRESS_INTERVAL_S = 10;
 
 interface Args extends GlobalArgs {
   readonly 'max-count'?: string | undefined;
@@ -21,6 +24,15 @@ interface Args extends GlobalArgs {
   readonly shard?: string | undefined;
   readonly 'lock-wait'?: string | undefined;
   readonly yield?: boolean | undefined;
+  readonly 'log-batches'?: boolean | undefined;
+  readonly 'progress-interval'?: string | undefined;
+}
+
+/** `--progress-interval`: seconds, 0 or more (fractions allowed). */
+function interval(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(value)) throw new InvalidInputError(`Must supply a number of seconds (0 or more) for --progress-interval, got '${value}'`);
+  return Number(value);
 }
 
 function positiveInteger(flag: string, value: string | undefined): number | undefined {
@@ -62,31 +74,56 @@ function print(rt: Runtime, report: RunReport): void {
 
 /**
  * A run of the movers as the CLI starts it: what it runs on and how (the library applies the
- * defaults), and where its batch log goes. The runtime supplies the registry, the movers, the
- * statement timeout and `--concurrency`.
+ * defaults), where its batch log goes and how its progress shows. The runtime supplies the
+ * registry, the movers, the statement timeout, `--concurrency` and the interrupt signal.
  */
-export type MoverRun = Omit<RunnerOptions, 'registry' | 'movers' | 'statementTimeoutMs' | 'concurrency' | 'estimateFirst' | 'failpoints' | 'events' | 'maxImpact' | 'maxLoad' | 'criticalLoad'> & {
+export type MoverRun = Omit<RunnerOptions, 'registry' | 'movers' | 'statementTimeoutMs' | 'concurrency' | 'estimateFirst' | 'failpoints' | 'events' | 'maxImpact' | 'maxLoad' | 'criticalLoad' | 'signal'> & {
   readonly logFile?: string | undefined;
   readonly logFormat: 'text' | 'json';
+  /** Per-batch lines on stderr too (without `--log-file` they go nowhere). */
+  readonly logBatches?: boolean | undefined;
+  /** Not a terminal: seconds between progress summary lines (0: after every batch). @default 10 */
+  readonly progressIntervalSeconds?: number | undefined;
 };
 
+/** The pace in words for the progress display; undefined at full speed. */
+function paceWords(summary: PaceSummary): string | undefined {
+  if (summary.state === 'full') return undefined;
+  const why = summary.reason ?? 'over the impact budget';
+  if (summary.state === 'throttled') return `yielding to live traffic: throttled to ${summary.concurrency} cell(s) at once (${why})`;
+  if (summary.state === 'paused') return `yielding to live traffic: paused (${why})`;
+  return `stopping: ${why}`;
+}
+
+/** The one line an interrupted run ends with: what it did, and that running again is safe. */
+export function interruptedLine(signal: string, report: RunReport): string {
+  const migrated = report.totals.reduce((n, t) => n + t.done, 0);
+  const per = report.totals.map((t) => `${t.name} ${t.done}`).join(', ');
+  return `Stopped by ${signal}: ${migrated} rows migrated this run (${per || 'no mover ran'}); no batch was left half done: it is safe to run 'cellsdb db online_data_migrations' again`;
+}
+
 /**
- * Runs the movers with a progress bar per mover on a terminal, the batch log, and the printed
- * report, whose `exitCode` is the command's. Shared by `db online_data_migrations` and `demo`.
+ * Runs the movers with a progress display (a live frame on a terminal, summary lines elsewhere),
+ * the batch log, and the printed report, whose `exitCode` is the command's. On SIGINT or SIGTERM no
+ * new batch starts, and the run ends with one line saying what it did (main exits 130 or 143).
+ * Shared by `db online_data_migrations` and `demo`.
  */
 export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> {
-  const { logFile, logFormat, ...options } = run;
+  const { logFile, logFormat, logBatches, progressIntervalSeconds, ...options } = run;
   const config = await rt.config();
-  const log = openBatchLog({ file: logFile, format: logFormat, stderr: (t) => void (process.stderr.destroyed || process.stderr.write(t)) });
-  const showBars = !rt.output.json && !run.dryRun && process.stderr.isTTY === true;
-  const bars = showBars
-    ? new cliProgress.MultiBar(
-        { stream: process.stderr, format: '{mover} [{bar}] {value}/{total} rows | {left} left | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
-  const barOf = new Map<string, { bar: cliProgress.SingleBar; done: number; total: number }>();
+  const stderr = (t: string) => void (process.stderr.destroyed || process.stderr.write(t));
+  const tty = process.stderr.isTTY === true;
+  // A live frame on a terminal (not under --json); summary lines on a pipe or a file.
+  const display = run.dryRun || (tty && rt.output.json) ? undefined : new ProgressDisplay(
+    { write: stderr, tty, columns: () => process.stderr.columns },
+    { intervalMs: (progressIntervalSeconds ?? DEFAULT_PROGRESS_INTERVAL_S) * 1000 },
+  );
+  const unhook = display && rt.signals?.onStopAtOnce(() => display.restoreTerminal());
+  const notice = (text: string) => (display && tty ? display.log(escapeControl(text)) : rt.output.notice(text));
+  // The per-batch log: the file, or stderr (through the display) when asked for; else nowhere.
+  const log = logFile || logBatches ? openBatchLog({ file: logFile, format: logFormat, stderr: (t) => (display && tty ? display.log(t) : stderr(t)) }) : undefined;
   let paceState = 'full';
+  let end: ProgressEnd = 'failed';
   try {
     const report = await runOnlineDataMigrations({
       ...options,
@@ -97,12 +134,13 @@ export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> 
       maxImpact: config.movers.maxImpact,
       maxLoad: config.movers.maxLoad,
       criticalLoad: config.movers.criticalLoad,
-      estimateFirst: showBars,
+      estimateFirst: display !== undefined,
       failpoints: createFailpoints(config.failpoint),
+      signal: rt.interruptible(),
       events: {
         start: (settings) => {
           if (settings.maxCount !== undefined || rt.output.json || settings.dryRun) return;
-          rt.output.notice(
+          notice(
             settings.batchSize === undefined
               ? `Running batches of about ${settings.batchTargetMs} ms (from ${MOVER_DEFAULTS.firstBatchSize} rows or a mover's own first size, adapting) until complete`
               : `Running batches of ${settings.batchSize} until complete`,
@@ -113,33 +151,34 @@ export async function runMovers(rt: Runtime, run: MoverRun): Promise<RunReport> 
             summary.state === 'full'
               ? `movers back to full speed (${summary.concurrency} cells at once)`
               : `movers ${summary.state}: ${summary.reason ?? 'over the impact budget'}${summary.state === 'throttled' ? ` (${summary.concurrency} cell(s) at once, ${summary.rowsPerSecond} rows/s; --max-impact to change the budget, --no-yield to ignore it)` : ''}`;
-          log.note(text, { event: 'pace', ...summary });
-          // On stderr, only the changes of state (the reasons change with every step of the controller).
-          if (summary.state !== paceState && !rt.output.json) rt.output.notice(text);
+          log?.note(text, { event: 'pace', ...summary });
+          display?.state(paceWords(summary));
+          // Above the progress, only the changes of state (the reasons change with every step of the controller).
+          if (summary.state !== paceState && !rt.output.json) notice(text);
           paceState = summary.state;
         },
-        estimated: (mover, remaining) => {
-          if (bars) barOf.set(mover, { bar: bars.create(Math.max(remaining, 1), 0, { mover, left: remaining }), done: 0, total: remaining });
-        },
+        estimated: (mover, remaining) => display?.estimated(mover, remaining),
         batch: (line) => {
           if (run.dryRun) return;
-          const progress = barOf.get(line.mover);
-          if (progress) {
-            progress.done += line.done;
-            progress.bar.update(progress.done, { left: Math.max(0, progress.total - progress.done) });
-          }
-          if (bars && !logFile) bars.log(`${line.cell} ${line.mover} keys (${line.afterKey},${line.lastKey}] rows ${line.found} done ${line.done} ${line.ms} ms\n`);
-          else log.batch(line);
+          display?.batch(line.mover, line.done, line.ms);
+          log?.batch(line);
         },
-        retry: (event) => log.note(`batch of ${event.count} rows for ${event.mover} on cell '${event.cell}' hit a lock; retrying smaller: ${event.error}`, event),
+        retry: (event) => log?.note(`batch of ${event.count} rows for ${event.mover} on cell '${event.cell}' hit a lock; retrying smaller: ${event.error}`, event),
       },
     });
-    bars?.stop();
+    end = rt.interrupted ? 'interrupted' : options.maxCount !== undefined ? 'max-count' : 'finished';
+    display?.stop(end);
+    if (rt.interrupted) {
+      if (rt.output.json) rt.output.data({ interrupted: rt.interrupted, migrations: report.totals.map((t) => ({ name: t.name, total_needed: t.found, completed: t.done, blocked: t.blocked })), errors: report.errors });
+      rt.output.notice(interruptedLine(rt.interrupted, report));
+      return report;
+    }
     print(rt, report);
     return report;
   } finally {
-    bars?.stop();
-    await log.close();
+    display?.stop(end);
+    unhook?.();
+    await log?.close();
   }
 }
 
@@ -160,7 +199,9 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
           describe: `Without --batch-size, size batches to take about this many milliseconds, starting at ${MOVER_DEFAULTS.firstBatchSize} rows${OWN_FIRST_SIZES}: the longest a batch holds its row locks [default: ${MOVER_DEFAULTS.batchTargetMs}]`,
         })
         .option('dry-run', { type: 'boolean', describe: 'Count what each mover would do per cell; write nothing' })
-        .option('log-file', { type: 'string', describe: 'Append one line per batch to this file instead of stderr' })
+        .option('log-file', { type: 'string', describe: 'Append one line per batch to this file' })
+        .option('log-batches', { type: 'boolean', describe: 'Print one line per batch on stderr too (above the progress on a terminal)' })
+        .option('progress-interval', { type: 'string', describe: `When stderr is not a terminal, seconds between progress summary lines (0: after every batch) [default: ${DEFAULT_PROGRESS_INTERVAL_S}]` })
         .option('log-format', { type: 'string', choices: ['text', 'json'], describe: 'Batch log format [default: text]' })
         .option('lock-wait', { type: 'string', describe: `Seconds a batch may wait for a row lock before it is retried smaller [default: ${MOVER_DEFAULTS.lockWaitMs / 1000}]` })
         .option('cell', { type: 'string', array: true, describe: 'Only this mapped cell (name or uuid); repeatable' })
@@ -179,6 +220,7 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
       if (args.yield === false && rt.resolved?.sources.maxImpact !== undefined) {
         throw new InvalidInputError('--max-impact sets the budget of yielding: it excludes --no-yield');
       }
+      const progressIntervalSeconds = interval(args['progress-interval']);
       const shard = args.shard === undefined ? undefined : parseShard(args.shard, rt.resolved?.jobCompletionIndex);
       await checkLogFile(args['log-file']);
       const api = await rt.apiDatabase();
@@ -205,6 +247,8 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         yieldToTraffic: args.yield !== false,
         logFile: args['log-file'],
         logFormat: args['log-format'] === 'json' ? 'json' : 'text',
+        logBatches: args['log-batches'] === true,
+        progressIntervalSeconds,
       });
       return report.exitCode;
     },

@@ -1,7 +1,7 @@
 // `db resolve_compute_node --id N (--host H | --delete) [--dry-run]` on one cell (src/cells/resolve-compute-node.ts).
 // Exit 0 resolved, 1 not found / would collide / not blocked, 127 bad input.
 import type { Argv } from 'yargs';
-import { cellDatabaseUrl, cellLabel, cellScope, checkResolveRequest, InvalidInputError, maskUrl, resolveComputeNode, type ResolveComputeNodeResult } from '../../index.js';
+import { cellDatabaseUrl, cellLabel, cellScope, checkResolveRequest, InvalidInputError, displayUrl, resolveComputeNode, type ResolveComputeNodeResult } from '../../index.js';
 import type { LeafCommand } from '../command.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
 
@@ -49,7 +49,7 @@ export function resolveComputeNodeCommand(rt: Runtime) {
         const cell = where.cells.length === 1 ? where.cells[0] : undefined;
         if (!cell || !args.cell?.length) throw new InvalidInputError('compute node ids are per cell: name the cell with --cell NAME (or --local-cell)');
         handle = await rt.registry.connect(cellDatabaseUrl(cell));
-        label = `cell '${cellLabel(cell)}' (${maskUrl(cell.databaseConnection)})`;
+        label = `cell '${cellLabel(cell)}' (${displayUrl(cell.databaseConnection)})`;
       }
       const result = await resolveComputeNode(handle, label, { ...request, dryRun: args['dry-run'] });
       if (rt.output.json) rt.output.data({ ...result, database: handle.url.masked });

@@ -4,7 +4,7 @@ import { CellsdbError, MigrationFailedError } from '../../errors.js';
 import { listMigrationFiles, type MigrationFile, type MigrationLine } from '../../migrate/lines.js';
 import type { CapturedStatement } from '../../migrate/capture.js';
 import { syncLine } from '../../migrate/migrator.js';
-import type { Dialect, DatabaseUrl } from '../../url.js';
+import type { Dialect, DatabaseUrl } from '../../url/index.js';
 import { type CheckResult, dialectLabel, exitCodeOf } from '../../report/checks.js';
 import { type ScratchOptions, serverIdentity, withScratchDatabase } from '../../db/scratch.js';
 import { splitStatements } from '../../sql/tokenizer.js';

@@ -3,7 +3,7 @@
 // understood; anything not recognised is `other`, which no rule fires on. Quotes and comments are
 // the tokenizer's (src/sql/tokenizer.ts), shared with the statement splitter.
 import { type SqlToken as Token, tokenize } from '../../sql/tokenizer.js';
-import type { Dialect } from '../../url.js';
+import type { Dialect } from '../../url/index.js';
 
 /** What one action of an ALTER TABLE does. */
 export type AlterAction =

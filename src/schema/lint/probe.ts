@@ -1,5 +1,5 @@
 import type { SessionConnection } from '../../db/dialect.js';
-import type { Dialect } from '../../url.js';
+import type { Dialect } from '../../url/index.js';
 import type { ParsedStatement } from './parse.js';
 import type { ProbeFacts } from './types.js';
 

@@ -1,5 +1,5 @@
 import type { LineId } from '../../migrate/types.js';
-import type { Dialect } from '../../url.js';
+import type { Dialect } from '../../url/index.js';
 import type { ParsedStatement } from './parse.js';
 
 /** What replaying a statement on a scratch database of its dialect showed (see the probe modules). */

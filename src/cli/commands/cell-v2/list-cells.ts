@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { listCells, maskUrl, printableRows } from '../../../index.js';
+import { listCells, displayUrl, printableRows } from '../../../index.js';
 import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
 
@@ -16,7 +16,7 @@ export function listCellsCommand(rt: Runtime) {
     run: async (args: Args) => {
       const cells = await listCells(await rt.apiDatabase());
       const reveal = args.verbose === true;
-      const url = (u: string) => (reveal ? u : maskUrl(u));
+      const url = (u: string) => (reveal ? u : displayUrl(u));
       if (rt.output.json) {
         rt.output.data(
           cells.map((c) => ({ name: c.name, uuid: c.uuid, transport_url: url(c.transportUrl), database_connection: url(c.databaseConnection), disabled: c.disabled })),

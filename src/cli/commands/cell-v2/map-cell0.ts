@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { defaultCell0Url, mapCell0, requireCellDb } from '../../../index.js';
+import { defaultCell0Url, displayUrl, mapCell0, requireCellDb } from '../../../index.js';
 import type { LeafCommand } from '../../command.js';
 import type { GlobalArgs, Runtime } from '../../runtime.js';
 
@@ -16,7 +16,7 @@ export function mapCell0Command(rt: Runtime) {
     run: async (args: Args) => {
       const url = args.database_connection ?? defaultCell0Url(requireCellDb(await rt.config())).raw;
       const { created, cell } = await mapCell0(await rt.apiDatabase(), url);
-      if (rt.output.json) rt.output.data({ created, uuid: cell.uuid, name: cell.name, database_connection: cell.databaseConnection });
+      if (rt.output.json) rt.output.data({ created, uuid: cell.uuid, name: cell.name, database_connection: displayUrl(cell.databaseConnection) });
       else if (!created) rt.output.line('Cell0 is already setup');
     },
   } satisfies LeafCommand<Args>;
