@@ -85,7 +85,7 @@ export function parseOptions(argv: readonly string[] = hideBin(process.argv), en
     .option('impact-variants', {
       type: 'string',
       default: '--no-yield',
-      describe: "Also run the movers under the workload with these flags, ';' between runs (e.g. '--no-yield;--yield-batch-ms 50'); '' for none",
+      describe: "Also run the movers under the workload with these flags, ';' between runs (e.g. '--no-yield;--max-impact 6x'); '' for none",
     })
     .option('scenario', { type: 'string', describe: `Comma-separated parts to run: ${SCENARIOS.join(', ')} [default: all]` })
     .option('heavy-rate', { type: 'number', default: 400, describe: "Operations per second of the heavy mixed workload (scenarios 'heavy', 'impact-sweep')" })

@@ -158,7 +158,8 @@ export const backfillComputeNodeHost: Mover = {
       ctx.failpoint('compute-nodes:updated');
       // More windows may follow even after a short one: the call that finds none lists what is blocked.
       return { found: candidates.length, done, blocked: [], lastKey: window.last, more: true };
-    });
+      // A host lost in a server crash is set again by the next run.
+    }, { redoable: true });
     if (batch) return batch;
     // No legacy node is left after `after`: report what only an operator can unblock.
     const blocked = await blockedNodes(ctx);

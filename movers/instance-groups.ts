@@ -256,7 +256,9 @@ export const copyInstanceGroupsToApi: Mover = {
       // #14: a group the API holds under another spelling is not counted here but listed as blocked
       // at the end of the cell; `more` goes on past a batch of only such groups.
       return { found: complete.size, done: complete.size, blocked: [], lastKey: Math.max(...ids), more: true };
-    });
+      // Redoable: a soft-delete lost in a server crash leaves groups whose API copy committed
+      // (durably: copyToApi's transaction is not redoable), which the next run counts as done.
+    }, { redoable: true });
     if (batch) return batch;
     const blocked = await blockedGroups(ctx);
     return { found: blocked.length, done: 0, blocked, lastKey: after, more: false };

@@ -97,6 +97,15 @@ export interface DialectConnection {
   sessionId(connection: unknown): number | undefined;
   /** Sets per-transaction timeouts (PostgreSQL `SET LOCAL`; MariaDB session variables). */
   applyTransactionTimeouts(sequelize: Sequelize, transaction: Transaction, timeouts: StatementTimeouts): Promise<void>;
+  /**
+   * Runs `work` in one READ COMMITTED transaction with per-transaction timeouts, in as few round
+   * trips as the server allows (a mover's batch runs two such transactions: their set-up and commit
+   * were half of a small batch's statements). `redoable`: losing this commit in a server crash only
+   * makes the next run redo it (the cell side of a batch, after its API copy committed; a compute
+   * node's host): PostgreSQL then commits without waiting for the WAL flush. Never for a transaction
+   * whose loss would lose data (the API copy).
+   */
+  batchTransaction<T>(sequelize: Sequelize, timeouts: StatementTimeouts, redoable: boolean, work: (t: Transaction) => Promise<T>): Promise<T>;
   /** A database every server has, for a session when the URL's own database does not exist. */
   readonly maintenanceDatabase: string;
   /** Whether the named database exists on the session's server. */

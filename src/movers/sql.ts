@@ -1,4 +1,4 @@
-import { QueryTypes, Transaction } from 'sequelize';
+import { QueryTypes, type Transaction } from 'sequelize';
 import type { DatabaseHandle } from '../db/registry.js';
 import type { DialectConnection, DialectSql, StatementTimeouts } from '../db/dialect.js';
 
@@ -39,13 +39,11 @@ export async function write(db: DatabaseHandle<DialectSql>, sql: string, replace
 /**
  * One short READ COMMITTED transaction with the batch's timeouts. Movers never hold a transaction
  * open between batches; READ COMMITTED also spares MariaDB the gap locks that make concurrent
- * inserts deadlock under REPEATABLE READ.
+ * inserts deadlock under REPEATABLE READ. `redoable`: a transaction whose loss in a server crash
+ * the next run redoes (see `DialectConnection.batchTransaction`); never the API copy of a batch.
  */
-export function batchTransaction<T>(db: DatabaseHandle<DialectConnection>, timeouts: StatementTimeouts, work: (t: Transaction) => Promise<T>): Promise<T> {
-  return db.sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, async (t) => {
-    await db.dialect.applyTransactionTimeouts(db.sequelize, t, timeouts);
-    return work(t);
-  });
+export function batchTransaction<T>(db: DatabaseHandle<DialectConnection>, timeouts: StatementTimeouts, work: (t: Transaction) => Promise<T>, { redoable = false } = {}): Promise<T> {
+  return db.dialect.batchTransaction(db.sequelize, timeouts, redoable, work);
 }
 
 /** Whether a table has a column (a cell may be behind the mover's schema, or past it). */

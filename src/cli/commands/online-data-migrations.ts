@@ -221,9 +221,9 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
         throw new InvalidInputError('--max-impact sets the budget of yielding: it excludes --no-yield');
       }
       const progressIntervalSeconds = interval(args['progress-interval']);
+      const shard = args.shard === undefined ? undefined : parseShard(args.shard, rt.resolved?.jobCompletionIndex);
       // JSON log lines never share stderr with the notices and progress lines for people (#13).
       if (args['log-format'] === 'json' && !args['log-file']) throw new InvalidInputError('--log-format json writes JSON lines to a file, never among the notices on stderr: give --log-file FILE');
-      const shard = args.shard === undefined ? undefined : parseShard(args.shard, rt.resolved?.jobCompletionIndex);
       await checkLogFile(args['log-file']);
       const api = await rt.apiDatabase();
       const mapped = await selectCells(api, args.cell ?? []);

@@ -1,4 +1,4 @@
-import type { Options } from 'sequelize';
+import { type Options, Transaction } from 'sequelize';
 import { DEFAULTS } from '../../config/defaults.js';
 import type { DialectConnection, SessionConnection } from '../dialect.js';
 import { mysql2, mysqlPromise } from './driver.js';
@@ -77,6 +77,15 @@ export const mariadbConnection: DialectConnection = {
         `max_statement_time = ${seconds(timeouts.statementTimeoutMs)}`,
       { transaction },
     );
+  },
+
+  batchTransaction(sequelize, timeouts, _redoable, work) {
+    // MariaDB takes the isolation level before START TRANSACTION (Sequelize sends it), and its
+    // durability (innodb_flush_log_at_trx_commit) is the server's, not a transaction's.
+    return sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, async (t) => {
+      await this.applyTransactionTimeouts(sequelize, t, timeouts);
+      return work(t);
+    });
   },
 
   // Always there, and readable by every user.

@@ -84,6 +84,23 @@ export const postgresConnection: DialectConnection = {
     );
   },
 
+  batchTransaction(sequelize, timeouts, redoable, work) {
+    // No isolation level for Sequelize to set in a statement of its own: it goes with the timeouts
+    // (SET TRANSACTION is allowed until the first query of the transaction). Three round trips
+    // (BEGIN, this, COMMIT) instead of four.
+    // (null, not absent: absent would take the Sequelize instance's default.)
+    return sequelize.transaction({ isolationLevel: null as unknown as undefined }, async (t) => {
+      await sequelize.query(
+        'SET TRANSACTION ISOLATION LEVEL READ COMMITTED; ' +
+          `SET LOCAL lock_timeout = ${Math.max(0, Math.trunc(timeouts.lockWaitMs))}; ` +
+          `SET LOCAL statement_timeout = ${Math.max(0, Math.trunc(timeouts.statementTimeoutMs))}` +
+          (redoable ? '; SET LOCAL synchronous_commit = off' : ''),
+        { transaction: t },
+      );
+      return work(t);
+    });
+  },
+
   maintenanceDatabase: 'postgres',
 
   async databaseExists(session, name) {
