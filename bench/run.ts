@@ -32,7 +32,6 @@ import { profileMovers } from './profile.js';
 import { type BenchServer, openServer } from './server.js';
 import { round } from './stats.js';
 import { MOVER_DEFAULTS } from '../src/movers/settings.js';
-import type { PaceSummary } from '../src/movers/impact-controller.js';
 import { describeWorkload, type LiveWorkload, startLiveWorkload, type WorkloadResult } from './workload.js';
 
 const IG = 'migrate_instance_groups_to_api_db';
@@ -142,11 +141,19 @@ function loadavg(): number[] | null {
   }
 }
 
-/** The impact controller's account of a run, from the command's `--json` report (`pace`). */
+/** The impact controller's account of a run, from the command's `--json` report (`pace`, snake_case since #13). */
 function paceJson(run: MoverRun) {
-  const pace = (run.report as { pace?: PaceSummary } | undefined)?.pace;
+  const pace = (run.report as { pace?: Record<string, unknown> } | undefined)?.pace;
   if (!pace) return null;
-  return { throttled_seconds: pace.throttledSeconds, paused_seconds: pace.pausedSeconds, decreases: pace.decreases, increases: pace.increases, final_state: pace.state, servers: pace.servers };
+  const of = (snake: string, camel: string) => pace[snake] ?? pace[camel] ?? null;
+  return {
+    throttled_seconds: of('throttled_seconds', 'throttledSeconds'),
+    paused_seconds: of('paused_seconds', 'pausedSeconds'),
+    decreases: of('decreases', 'decreases'),
+    increases: of('increases', 'increases'),
+    final_state: of('state', 'state'),
+    servers: of('servers', 'servers'),
+  };
 }
 
 /** A mover's rows/s under load as a fraction of its rows/s alone. */

@@ -212,7 +212,7 @@ for (const what of ['group', 'compute node'] as const) {
       { replacements: { held }, type: QueryTypes.SELECT, transaction },
     );
 
-    const run = spawnOdm(d.cloud, ['--lock-wait', '20']);
+    const run = spawnOdm(d.cloud, ['--lock-wait', '20', '--log-batches']);
     // Hold the lock until the run has moved the other rows, and a while longer.
     await new Promise<void>((resolve) => {
       let seen = '';
