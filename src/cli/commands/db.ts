@@ -89,10 +89,10 @@ function syncCommand(rt: Runtime) {
       const outcomes = await syncCells(where.cells, { ...where.options, signal: rt.interruptible() }, syncVersion(args));
       if (rt.interrupted) {
         // One line: what this run applied, and that nothing is half done (main exits 130/143).
-        const applied = outcomes.reduce((n, o) => n + (o.ok ? o.value.applied.length : 0), 0);
+        // (A cell stopped between migrations reports no result: its applied ones show in the notices above.)
         const failed = outcomes.filter((o) => !o.ok && !(o.error instanceof InterruptedError)).map((o) => cellLabel(o.cell));
         rt.output.notice(
-          `stopped by ${rt.interrupted}: ${applied} migration${applied === 1 ? '' : 's'} applied this run on ${outcomes.length} cell${outcomes.length === 1 ? '' : 's'}, none left half done${failed.length ? ` (failed: ${failed.join(', ')})` : ''}; it is safe to run 'cellsdb db sync' again`,
+          `stopped by ${rt.interrupted}: no migration left half done on ${outcomes.length} cell${outcomes.length === 1 ? '' : 's'} (the migrations applied are listed above)${failed.length ? ` (failed: ${failed.join(', ')})` : ''}; it is safe to run 'cellsdb db sync' again`,
         );
         return;
       }
