@@ -18,9 +18,9 @@ interface VersionRow {
 }
 
 /** `db version --json` through the CLI: the cell line's version in every mapped cell. */
-async function versions(cloud: Cloud): Promise<{ code: number | null; rows: VersionRow[] }> {
+async function versions(cloud: Cloud): Promise<{ code: number | null; rows: VersionRow[]; stderr: string }> {
   const r = await cloud.cli(['--json', 'db', 'version']);
-  return { code: r.code, rows: JSON.parse(r.stdout) as VersionRow[] };
+  return { code: r.code, rows: JSON.parse(r.stdout) as VersionRow[], stderr: r.stderr };
 }
 
 const versionByCell = (rows: readonly VersionRow[]): Record<string, string | null | undefined> =>
@@ -79,6 +79,10 @@ eachDialectLimited(test, 'db sync: one unreachable cell of five fails alone: exi
   const brokenRow = after.rows.find((r) => r.cell === 'broken');
   t.truthy(brokenRow?.error);
   t.false(JSON.stringify(after.rows).includes(password));
+  // stdout is the one document above; the failure's own document goes to stderr (docs/json.md).
+  const failure = JSON.parse(after.stderr) as { error: { code: string; exit_code: number } };
+  t.is(failure.error.exit_code, 1);
+  t.false(after.stderr.includes(password));
 });
 
 eachDialectLimited(test, 'db sync --cell NAME (repeatable, name or uuid): only the named cells are synced', async (t, dialect) => {

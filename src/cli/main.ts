@@ -137,7 +137,10 @@ function wantsJson(rt: Runtime, argv: readonly string[], env: Environment): bool
  * trace only with --debug). Returns the exit code a command returned, or its error's; never calls
  * process.exit, so `finally` runs. `env` is the environment, read by nothing else.
  */
-export async function main(argv: readonly string[], env: Environment = process.env, writers: Writers = processWriters, interrupts?: Interrupts): Promise<number> {
+export async function main(argv: readonly string[], env: Environment = process.env, given: Writers = processWriters, interrupts?: Interrupts): Promise<number> {
+  // Whether the command already wrote its document to stdout: an error after it must not make a second one there.
+  let wroteStdout = false;
+  const writers: Writers = { ...given, stdout: (text) => ((wroteStdout = true), given.stdout(text)) };
   const rt = new Runtime(env, writers, interrupts, argv);
   const outcome: Outcome = { command: undefined, exitCode: ExitCode.ok };
   try {
@@ -158,8 +161,13 @@ export async function main(argv: readonly string[], env: Environment = process.e
     const code = interrupts?.exitCode ?? exitCodeOf(error, outcome.command);
     // One line, and no control character from a value in the message reaches the terminal (#14).
     const line = escapeControl(secrets.redact(message).replace(/\s*\n\s*/g, ' '));
-    // With --json, the error is a JSON document on stdout, where parsers read (docs/json.md).
-    if (wantsJson(rt, argv, env)) createOutput(true, writers).data(errorDocument(error, line, code));
+    // With --json, the error is a JSON document on stdout, where parsers read (docs/json.md); when
+    // the command had already printed its document there (a fan-out that reports each cell, then
+    // fails), on stderr, so that stdout stays one parsable document.
+    if (wantsJson(rt, argv, env)) {
+      const document = (text: string) => (wroteStdout ? given.stderr(text) : given.stdout(text));
+      createOutput(true, { ...given, stdout: document }).data(errorDocument(error, line, code));
+    }
     else writers.stderr(`cellsdb: error: ${line}\n`);
     // Before the options are resolved (a parse error, a bad value), --debug is read from argv alone.
     const debug = rt.resolved?.debug ?? argv.includes('--debug');
