@@ -15,7 +15,7 @@ import type { ProbeFacts } from '../src/schema/lint/types.js';
 import { HEAD_MODELS } from '../src/schema/models.js';
 import { type CheckResult, exitCodeOf } from '../src/report/checks.js';
 import { parseStatement } from '../src/schema/lint/parse.js';
-import type { Dialect } from '../src/url/index.js';
+import { displayUrl, type Dialect } from '../src/url/index.js';
 
 test('both dialects’ DDL is read: tables, actions, quoting, schema-qualified names', (t) => {
   t.deepEqual(parseStatement('CREATE TABLE IF NOT EXISTS `cell_mappings` (`id` INTEGER) ENGINE=InnoDB', 'mysql'), { kind: 'create-table', table: 'cell_mappings' });
@@ -216,13 +216,15 @@ test('JUnit: well-formed XML, one test case per check, statuses mapped, control 
   const checks: CheckResult[] = [
     { subject: "cell 'a'", name: 'pending migrations', status: 'pending', summary: '2 pending', details: ['0004', '0005'], ms: 5 },
     { subject: "cell 'a'", name: 'schema drift', status: 'failed', summary: 'bad <drift> & "quotes"\u0001', details: ['+ t.c'], ms: 7 },
-    { subject: "cell 'b'", name: 'reachable', status: 'error', summary: 'cannot reach mysql://nova:s3cret@db/nova', details: [], ms: 1 },
+    // Checks name URLs through displayUrl where they are built (issue 14): JUnit keeps them so.
+    { subject: "cell 'b'", name: 'reachable', status: 'error', summary: `cannot reach ${displayUrl('mysql://nova:s3cret@db/nova')}`, details: [], ms: 1 },
     { subject: "cell 'b'", name: 'schema drift', status: 'skipped', summary: 'unreachable', details: [], ms: 0 },
     { subject: 'API database', name: 'ledger integrity', status: 'passed', summary: 'ok', details: [], ms: 2 },
   ];
   const xml = junitXml('cellsdb schema check', checks);
   t.true(XMLValidator.validate(xml) === true);
   t.false(xml.includes('s3cret'));
+  t.true(xml.includes('mysql://nova:****@db/nova'));
   const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml) as {
     testsuites: { tests: string; failures: string; errors: string; skipped: string; testsuite: { testcase: Array<Record<string, unknown>> } };
   };

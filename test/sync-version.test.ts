@@ -53,8 +53,13 @@ eachDialectLimited(test, 'db sync 0099 and db sync 1 over mapped cells: 127 befo
   t.true(o.includes(`cell 'cell1' is at ${CELL_HEAD}`), o);
   t.false(o.includes("cell 'cell2'"), o);
 
+  // With --json the refusal is the error document on stdout (docs/json.md), nothing on stderr.
   const unknownOne = await cloud.cli(['db', 'sync', '0099', '--cell', 'cell2', '--json']);
-  assertRefused(t, unknownOne, /unknown cell version '0099'/);
+  t.is(unknownOne.code, 127, describeResult(unknownOne));
+  t.is(unknownOne.stderr, '');
+  const doc = JSON.parse(unknownOne.stdout) as { error: { code: string; message: string; exit_code: number } };
+  t.like(doc.error, { code: 'invalid_input', exit_code: 127 });
+  t.regex(doc.error.message, /unknown cell version '0099'/);
 
   t.deepEqual(await ledgers(cells), before, 'no ledger changed');
 });

@@ -74,6 +74,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
         for (const listener of process.listeners(signal)) if (!before.get(signal)?.includes(listener)) process.off(signal, listener);
       }
     }
+    const lastWords: string[] = [];
+    const remember = (message: unknown) => {
+      const text = message instanceof Error ? message.message : String(message ?? '');
+      for (const line of text.split('\n').map((l) => l.trim()).filter((l) => l !== '')) lastWords.push(line);
+      lastWords.splice(0, Math.max(0, lastWords.length - 3));
+    };
     server = new EmbeddedPostgres({
       databaseDir: dataDir,
       user: USER,
@@ -82,14 +88,23 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
       persistent: !options.ephemeral,
       // As root, initdb refuses to run: the package then creates and uses a 'postgres' system user.
       createPostgresUser: process.getuid?.() === 0,
-      onLog: () => undefined,
-      onError: () => undefined,
+      // The server's last lines are kept for the error message when it does not start (it may
+      // exit with nothing but its log to say why: port taken, shared memory, permissions).
+      onLog: (message: unknown) => remember(message),
+      onError: (message: unknown) => remember(message),
     });
     try {
       if (!existsSync(join(dataDir, 'PG_VERSION'))) await server.initialise();
-      await server.start();
+      // A server that exits while starting is given one more try: on a loaded machine a first start
+      // was seen to end without a word (CI, 2026-11-28). Its last lines are in the error if it fails again.
+      await server.start().catch(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        if (!(await answers(port))) await server?.start();
+      });
     } catch (cause) {
-      throw new CellsdbError(`could not start the embedded PostgreSQL in '${dataDir}' on port ${port}: ${String((cause as Error)?.message ?? cause)}`, { cause });
+      const reason = (cause as Error | undefined)?.message || 'the server exited while starting';
+      const said = lastWords.length > 0 ? ` (it said: ${lastWords.join(' / ')})` : '';
+      throw new CellsdbError(`could not start the embedded PostgreSQL in '${dataDir}' on port ${port}: ${reason}${said}`, { cause });
     }
   }
   const urlFor = (database: string) => urlOn(port, database);
