@@ -167,8 +167,9 @@ export async function main(argv: readonly string[], env: Environment = process.e
     if (wantsJson(rt, argv, env)) {
       const document = (text: string) => (wroteStdout ? given.stderr(text) : given.stdout(text));
       createOutput(true, { ...given, stdout: document }).data(errorDocument(error, line, code));
+    } else {
+      writers.stderr(`cellsdb: error: ${line}\n`);
     }
-    else writers.stderr(`cellsdb: error: ${line}\n`);
     // Before the options are resolved (a parse error, a bad value), --debug is read from argv alone.
     const debug = rt.resolved?.debug ?? argv.includes('--debug');
     if (debug && error instanceof Error) {

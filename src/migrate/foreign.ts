@@ -8,8 +8,8 @@ import type { Sequelize } from 'sequelize';
 import type { DatabaseHandle } from '../db/registry.js';
 import { CellsdbError, ForeignDatabaseError } from '../errors.js';
 import { HEAD_MODELS, PLANNED_REMOVALS } from '../schema/models.js';
-import { Ledger } from './ledger.js';
-import { LINES, listMigrationFiles, type MigrationLine } from './lines.js';
+import { LINES, type MigrationLine } from './lines.js';
+import type { LineStatus } from './plan.js';
 import type { LineTarget } from './target.js';
 
 /** The tables of the current database (base tables only), sorted. */
@@ -78,18 +78,16 @@ export async function requireOwnDatabase(handle: DatabaseHandle, line: Migration
 }
 
 /**
- * Refuses a database whose `line` has migrations not yet applied (for the movers on the API
- * database: they copy idempotently on keys that an API migration adds, so an adopted Nova API
- * database must be synced first). `exitCode` is the caller's code for the refusal.
+ * Refuses a database whose line has migrations not yet applied, from its `status` (for the movers on
+ * the API database: they copy idempotently on keys that an API migration adds, so an adopted Nova
+ * API database must be synced first). `exitCode` is the caller's code for the refusal.
  */
-export async function requireLineAtHead(handle: DatabaseHandle, line: MigrationLine, label: string, outcome: string, exitCode?: number): Promise<void> {
-  const rows = await handle.run((s) => new Ledger(s, line.ledgerTable).rows());
-  const applied = new Set(rows.filter((r) => r.state === 'applied').map((r) => r.name));
-  const behind = listMigrationFiles(line).filter((f) => !applied.has(f.name)).map((f) => f.name);
+export function requireLineAtHead(status: LineStatus, outcome: string, exitCode?: number): void {
+  const behind = status.migrations.filter((m) => m.state === 'pending' || m.state === 'started').map((m) => m.name);
   if (behind.length === 0) return;
-  const command = line.id === 'api' ? 'cellsdb api_db sync' : 'cellsdb db sync';
+  const line = LINES[status.line];
   throw new CellsdbError(
-    `${label} (${handle.url.masked}) is behind the ${line.title} line: ${behind.join(', ')} not applied. ${outcome}. Run '${command}' first`,
+    `${status.label} (${status.database}) is behind the ${line.title} line: ${behind.join(', ')} not applied. ${outcome}. Run '${line.command}' first`,
     exitCode === undefined ? {} : { exitCode },
   );
 }

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
-import { cellDatabaseUrl, cellLabel, cellsOfShard, createFailpoints, describeShard, escapeControl, InvalidInputError, LINES, MOVER_DEFAULTS, MoverExit, MOVERS, type PaceSummary, parseShard, printableRows, quoted, requireLineAtHead, requireOwnDatabase, runOnlineDataMigrations, selectCells, type RunnerOptions, type RunReport } from '../../index.js';
+import { cellDatabaseUrl, cellLabel, cellsOfShard, createFailpoints, describeShard, escapeControl, InvalidInputError, LINES, lineStatus, MOVER_DEFAULTS, MoverExit, MOVERS, type PaceSummary, parseShard, printableRows, quoted, requireLineAtHead, requireOwnDatabase, runOnlineDataMigrations, selectCells, type RunnerOptions, type RunReport } from '../../index.js';
 import { checkLogFile, openBatchLog } from '../batch-log.js';
+import { localTarget } from './line-commands.js';
 import type { LeafCommand } from '../command.js';
 import { ProgressDisplay, type ProgressEnd } from '../progress.js';
 import type { GlobalArgs, Runtime } from '../runtime.js';
@@ -233,7 +234,7 @@ export function onlineDataMigrationsCommand(rt: Runtime) {
       // Issue 15: on a database cellsdb did not build the movers would find nothing and say "complete".
       const refusal = 'The online data migrations were not run';
       await requireOwnDatabase(api, LINES.api, 'API database', refusal, MoverExit.errors);
-      await requireLineAtHead(api, LINES.api, 'API database', refusal, MoverExit.errors);
+      requireLineAtHead(await lineStatus(await localTarget(rt, 'api')), refusal, MoverExit.errors);
       for (const cell of cells) {
         const handle = await rt.registry.connect(cellDatabaseUrl(cell));
         await requireOwnDatabase(handle, LINES.cell, `cell '${cellLabel(cell)}'`, refusal, MoverExit.errors);
