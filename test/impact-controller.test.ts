@@ -236,3 +236,19 @@ test('a dry run watches nothing: no impact settings, so no monitor (no probe con
   t.is(resolveRunSettings({ ...input, dryRun: true, yieldToTraffic: true }).impact, undefined);
   t.not(resolveRunSettings({ ...input, dryRun: false }).impact, undefined, 'a real run does watch');
 });
+
+test('nobody else on the server: the probe rising under the movers’ own load does not throttle them; a client that arrives does, and one that leaves lets them speed up', (t) => {
+  const { c, feed } = controller();
+  let d = feed(30, 20, { activeClients: 0 });
+  t.is(d.state, 'full', 'alone: 20 ms against a 6 ms budget is the movers’ own load');
+  d = feed(CONTROL.minSamples, 20, { activeClients: 1 });
+  t.is(d.state, 'throttled', 'a client is there to feel it');
+  t.is(d.duty, 0.5);
+  d = feed(1, 20, { activeClients: 0, lockWaits: 1 });
+  t.is(d.state, 'throttled', 'a session waiting for the movers’ locks is a client, whatever the count says');
+  // The client leaves: additive increases back to full speed, whatever the probe says.
+  d = feed(40, 20, { activeClients: 0 });
+  t.is(d.state, 'full');
+  t.true(c.summary(99_999).servers[0]!.aloneSeconds > 0);
+  t.is(feed(CONTROL.minSamples, 20, { activeClients: undefined }).state, 'throttled', 'a server that will not say is taken as busy');
+});

@@ -128,6 +128,22 @@ export interface DialectLocking {
   describeLockHolder(session: SessionConnection, name: string): Promise<string | undefined>;
 }
 
+/** The impact monitor's reading of a server besides its probe (see `DialectIntrospection.loadMetrics`). */
+export interface LoadMetrics {
+  /** Other clients' statements running now in the run's databases. */
+  readonly threadsRunning: number;
+  /** Sessions waiting for a lock the run's connections hold. */
+  readonly lockWaits: number;
+  /**
+   * Other client sessions on the whole server (any database) running a statement now or having run
+   * one within the last {@link ACTIVE_CLIENT_WINDOW_MS}: zero means nobody is there to feel the movers.
+   */
+  readonly activeClients: number;
+}
+
+/** How recent another session's statement must be for it to count as an active client (ms). */
+export const ACTIVE_CLIENT_WINDOW_MS = 2000;
+
 /** What the server says about a database's schema and about its other clients. */
 export interface DialectIntrospection {
   /** Reflects the tables of the current database (all, or those named). */
@@ -151,7 +167,16 @@ export interface DialectIntrospection {
    * `information_schema.INNODB_LOCK_WAITS`). Needs the privileges to see other sessions
    * (pg_read_all_stats, PROCESS); without them the counts are low, never wrong the other way.
    */
-  loadMetrics(session: SessionConnection, own: readonly number[], databases: readonly string[]): Promise<{ threadsRunning: number; lockWaits: number }>;
+  loadMetrics(session: SessionConnection, own: readonly number[], databases: readonly string[]): Promise<LoadMetrics>;
+  /**
+   * The impact monitor's probe statements, best first: the first one the server runs is kept. Each
+   * is timed as a live client's short write would be: PostgreSQL commits a transaction holding one
+   * tiny WAL record (`pg_logical_emit_message`), so the round trip includes the WAL flush a
+   * client's commit waits for behind the movers' writes; a server that refuses it (the function's
+   * EXECUTE revoked) falls back to `SELECT 1`. MariaDB: `SELECT 1` (InnoDB flushes nothing for a
+   * transaction that changed no row, and the movers create no table of their own to write to).
+   */
+  readonly impactProbes: readonly string[];
 }
 
 /** SQL text that differs between the dialects, built for a statement the caller sends. */

@@ -10,6 +10,12 @@ export interface ServerSample {
   readonly threadsRunning: number | undefined;
   /** Sessions waiting for a lock the run's connections hold (undefined: the server would not say). */
   readonly lockWaits: number | undefined;
+  /**
+   * Other client sessions on the server active within the last two seconds (undefined: the server
+   * would not say, taken as some). Zero: nobody is there to feel the movers, so the probe's rise is
+   * the movers' own and does not throttle them.
+   */
+  readonly activeClients?: number | undefined;
 }
 
 /** How the movers go: at full speed, throttled toward the impact budget, paused by `--max-load`, or stopped by `--critical-load`. */
@@ -46,8 +52,18 @@ export interface PaceSummary {
   /** Multiplicative decreases and additive increases of the duty. */
   readonly decreases: number;
   readonly increases: number;
-  /** Per server: the probe's idle p99, the latest window's p99, the budget in ms, the most lock waits seen. */
-  readonly servers: ReadonlyArray<{ readonly server: string; readonly baselineMs: number; readonly p99Ms: number; readonly allowedMs: number | null; readonly maxLockWaits: number }>;
+  /**
+   * Per server: the probe's idle p99, the latest window's p99, the budget in ms, the most lock waits
+   * seen, and the seconds no other client was active there (the budget did not apply).
+   */
+  readonly servers: ReadonlyArray<{
+    readonly server: string;
+    readonly baselineMs: number;
+    readonly p99Ms: number;
+    readonly allowedMs: number | null;
+    readonly maxLockWaits: number;
+    readonly aloneSeconds: number;
+  }>;
 }
 
 /** What the controller works toward. */
@@ -97,6 +113,11 @@ interface ServerState {
   samples: number[];
   p99Ms: number;
   maxLockWaits: number;
+  /** The latest sample saw no other active client (and no lock wait). */
+  alone: boolean;
+  /** When that sample was taken, and the time alone so far (ms). */
+  lastSampleAt: number | undefined;
+  aloneMs: number;
   over: Map<LoadMetric, number>;
   criticalOver: number;
 }
@@ -135,7 +156,7 @@ export class ImpactController {
 
   /** The probe's idle round trips on `server`, taken before the first batch. */
   baseline(server: string, samplesMs: readonly number[]): void {
-    this.servers.set(server, { baselineMs: p99(samplesMs), samples: [], p99Ms: 0, maxLockWaits: 0, over: new Map(), criticalOver: 0 });
+    this.servers.set(server, { baselineMs: p99(samplesMs), samples: [], p99Ms: 0, maxLockWaits: 0, alone: false, lastSampleAt: undefined, aloneMs: 0, over: new Map(), criticalOver: 0 });
   }
 
   /** The budget on `server`, in milliseconds of probe p99. */
@@ -185,7 +206,12 @@ export class ImpactController {
     const allowed = this.allowedMs(s.server);
     const lockWaits = s.lockWaits ?? 0;
     const judged = server.samples.length >= CONTROL.minSamples;
-    const over = this.settings.budget !== undefined && (lockWaits > 0 || (judged && server.p99Ms > allowed));
+    // Impact needs someone to feel it: with no other client on the server, the probe's rise is the
+    // movers' own load, and a client that arrives is seen within a sample or two.
+    if (server.alone && server.lastSampleAt !== undefined) server.aloneMs += Math.max(0, now - server.lastSampleAt);
+    server.alone = s.activeClients === 0 && lockWaits === 0;
+    server.lastSampleAt = now;
+    const over = this.settings.budget !== undefined && !server.alone && (lockWaits > 0 || (judged && server.p99Ms > allowed));
     if (over && now - this.lastDecrease >= CONTROL.decreaseEveryMs) {
       this.duty = Math.max(CONTROL.minDuty, this.duty * CONTROL.decrease);
       this.lastDecrease = now;
@@ -196,9 +222,9 @@ export class ImpactController {
           : `probe p99 ${round1(server.p99Ms)} ms over ${round1(allowed)} ms (--max-impact) on ${s.server}`;
       // The next judgement looks at samples taken after this change only.
       server.samples = [];
-    } else if (!over && judged && server.p99Ms <= allowed * CONTROL.headroom && this.duty < 1 && now - this.lastIncrease >= CONTROL.increaseEveryMs && now - this.lastDecrease >= CONTROL.increaseEveryMs) {
-      // Every server must have room before the movers speed up.
-      const everyServerCalm = [...this.servers.entries()].every(([name, st]) => st.samples.length === 0 || st.p99Ms <= this.allowedMs(name) * CONTROL.headroom);
+    } else if (!over && (server.alone || (judged && server.p99Ms <= allowed * CONTROL.headroom)) && this.duty < 1 && now - this.lastIncrease >= CONTROL.increaseEveryMs && now - this.lastDecrease >= CONTROL.increaseEveryMs) {
+      // Every server must have room (or nobody on it to feel the movers) before the movers speed up.
+      const everyServerCalm = [...this.servers.entries()].every(([name, st]) => st.alone || st.samples.length === 0 || st.p99Ms <= this.allowedMs(name) * CONTROL.headroom);
       if (everyServerCalm) {
         this.duty = Math.min(1, this.duty + CONTROL.increase);
         this.lastIncrease = now;
@@ -251,6 +277,7 @@ export class ImpactController {
         p99Ms: Math.round(st.p99Ms * 100) / 100,
         allowedMs: Number.isFinite(this.allowedMs(server)) ? Math.round(this.allowedMs(server) * 100) / 100 : null,
         maxLockWaits: st.maxLockWaits,
+        aloneSeconds: Math.round(st.aloneMs / 100) / 10,
       })),
     };
   }

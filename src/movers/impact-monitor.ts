@@ -1,10 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SessionConnection } from '../db/dialect.js';
+import type { LoadMetrics, SessionConnection } from '../db/dialect.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import type { ServerSample } from './impact-controller.js';
 
-/** The statement whose round trip measures what the live cloud feels: trivial, so that only waiting shows. */
-const PROBE_SQL = 'SELECT 1';
 
 /** How the monitor samples. */
 export interface MonitorSettings {
@@ -19,6 +17,8 @@ interface Watched {
   readonly handle: DatabaseHandle;
   readonly databases: string[];
   session?: SessionConnection;
+  /** The dialect's first probe statement this server runs (`DialectIntrospection.impactProbes`). */
+  probeSql?: string;
   /** The metrics query failed once (no privilege): the probe alone goes on. */
   metricsUnavailable?: string;
 }
@@ -59,10 +59,30 @@ export class ImpactMonitor {
     this.watched = [...byServer.values()];
   }
 
-  private async probe(session: SessionConnection): Promise<number> {
+  private async probe(session: SessionConnection, sql: string): Promise<number> {
     const t0 = performance.now();
-    await session.query(PROBE_SQL);
+    try {
+      await session.query(sql);
+    } catch (error) {
+      // A probe cut short inside its transaction must not leave the session in a failed one.
+      await session.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
     return performance.now() - t0;
+  }
+
+  /** The first of the dialect's probes the server runs (the round trip that also warms the connection). */
+  private async chooseProbe(w: Watched, session: SessionConnection): Promise<string> {
+    const probes = w.handle.dialect.impactProbes;
+    for (const [i, sql] of probes.entries()) {
+      try {
+        await this.probe(session, sql);
+        return sql;
+      } catch (error) {
+        if (i === probes.length - 1) throw error;
+      }
+    }
+    throw new Error('no impact probe');
   }
 
   /**
@@ -76,10 +96,11 @@ export class ImpactMonitor {
         try {
           w.session = await this.registry.openSession(w.handle.url, 'cellsdb-impact-probe');
           // The first round trip warms the connection; it is not part of the baseline.
-          await this.probe(w.session);
+          const sql = await this.chooseProbe(w, w.session);
+          w.probeSql = sql;
           const samples: number[] = [];
           for (let i = 0; i < count; i++) {
-            samples.push(await this.probe(w.session));
+            samples.push(await this.probe(w.session, sql));
             await sleep(10);
           }
           onBaseline(w.server, samples);
@@ -111,15 +132,15 @@ export class ImpactMonitor {
 
   private async sampleOne(w: Watched, onSample: (sample: ServerSample) => void): Promise<void> {
     const session = w.session;
-    if (!session) return;
+    if (!session || w.probeSql === undefined) return;
     let probeMs: number;
     try {
-      probeMs = await this.probe(session);
+      probeMs = await this.probe(session, w.probeSql);
     } catch {
       // A probe that fails (a server going away) decides nothing: the batches will say.
       return;
     }
-    let metrics: { threadsRunning: number; lockWaits: number } | undefined;
+    let metrics: LoadMetrics | undefined;
     if (w.metricsUnavailable === undefined) {
       try {
         metrics = await w.handle.dialect.loadMetrics(session, this.ownSessionIds(), w.databases);
@@ -127,7 +148,7 @@ export class ImpactMonitor {
         w.metricsUnavailable = error instanceof Error ? error.message : String(error);
       }
     }
-    if (this.running) onSample({ server: w.server, probeMs, threadsRunning: metrics?.threadsRunning, lockWaits: metrics?.lockWaits });
+    if (this.running) onSample({ server: w.server, probeMs, threadsRunning: metrics?.threadsRunning, lockWaits: metrics?.lockWaits, activeClients: metrics?.activeClients });
   }
 
   /** Stops sampling and closes the probe sessions. */

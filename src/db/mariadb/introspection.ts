@@ -1,5 +1,5 @@
 import { QueryTypes } from 'sequelize';
-import type { DialectIntrospection, ForeignKeyInfo, IndexInfo } from '../dialect.js';
+import { ACTIVE_CLIENT_WINDOW_MS, type DialectIntrospection, type ForeignKeyInfo, type IndexInfo } from '../dialect.js';
 import { assembleTables } from '../tables.js';
 
 function typeClass(dataType: string, columnType: string): string {
@@ -97,22 +97,28 @@ export const mariadbIntrospection: DialectIntrospection = {
     return Number(rows[0]?.n ?? 0);
   },
 
+  impactProbes: ['SELECT 1'],
+
   async loadMetrics(session, own, databases) {
     // Ids are ours (numbers), names are escaped by the driver: nothing is prepared.
     const ids = [...own].filter((id) => Number.isInteger(id));
     const idList = ids.length > 0 ? ids.join(', ') : '-1';
-    const rows = await session.query<{ running: string | number; lock_waits: string | number }>(
+    const rows = await session.query<{ running: string | number; lock_waits: string | number; active: string | number }>(
       `SELECT
          (SELECT COUNT(*) FROM information_schema.PROCESSLIST
            WHERE ID <> CONNECTION_ID() AND ID NOT IN (${idList})
              AND COMMAND NOT IN ('Sleep', 'Daemon', 'Binlog Dump', 'Killed') AND USER NOT IN ('system user', 'event_scheduler')
              AND DB IN (?)) AS running,
+         (SELECT COUNT(*) FROM information_schema.PROCESSLIST
+           WHERE ID <> CONNECTION_ID() AND ID NOT IN (${idList})
+             AND COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Killed') AND USER NOT IN ('system user', 'event_scheduler')
+             AND (COMMAND <> 'Sleep' OR TIME_MS < ${ACTIVE_CLIENT_WINDOW_MS})) AS active,
          (SELECT COUNT(*) FROM information_schema.INNODB_LOCK_WAITS w
             JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id
             JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id
            WHERE b.trx_mysql_thread_id IN (${idList}) AND r.trx_mysql_thread_id NOT IN (${idList})) AS lock_waits`,
       [databases.length > 0 ? [...databases] : ['']],
     );
-    return { threadsRunning: Number(rows[0]?.running ?? 0), lockWaits: Number(rows[0]?.lock_waits ?? 0) };
+    return { threadsRunning: Number(rows[0]?.running ?? 0), lockWaits: Number(rows[0]?.lock_waits ?? 0), activeClients: Number(rows[0]?.active ?? 0) };
   },
 };

@@ -1,5 +1,5 @@
 import { QueryTypes } from 'sequelize';
-import type { DialectIntrospection } from '../dialect.js';
+import { ACTIVE_CLIENT_WINDOW_MS, type DialectIntrospection } from '../dialect.js';
 import { assembleTables } from '../tables.js';
 
 function typeClass(dataType: string): string {
@@ -86,18 +86,25 @@ export const postgresIntrospection: DialectIntrospection = {
     return Number(rows[0]?.n ?? 0);
   },
 
+  // One simple-protocol round trip: BEGIN, one transactional WAL record (no table, no lock; a logical
+  // decoding consumer sees a message with this prefix and no content), COMMIT, which waits for the flush.
+  impactProbes: [`BEGIN; SELECT pg_logical_emit_message(true, 'cellsdb-impact-probe', ''); COMMIT`, 'SELECT 1'],
+
   async loadMetrics(session, own, databases) {
     const ids = [...own].filter((id) => Number.isInteger(id));
-    const rows = await session.query<{ running: string | number; lock_waits: string | number }>(
+    const rows = await session.query<{ running: string | number; lock_waits: string | number; active: string | number }>(
       `SELECT
          (SELECT COUNT(*) FROM pg_stat_activity
            WHERE backend_type = 'client backend' AND state = 'active' AND pid <> pg_backend_pid()
              AND NOT (pid = ANY($1::int[])) AND datname = ANY($2::text[])) AS running,
          (SELECT COUNT(*) FROM pg_stat_activity
            WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND NOT (pid = ANY($1::int[]))
-             AND pg_blocking_pids(pid) && $1::int[]) AS lock_waits`,
-      [ids, [...databases]],
+             AND pg_blocking_pids(pid) && $1::int[]) AS lock_waits,
+         (SELECT COUNT(*) FROM pg_stat_activity
+           WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND NOT (pid = ANY($1::int[]))
+             AND (state <> 'idle' OR state_change > clock_timestamp() - make_interval(secs => $3::float8 / 1000))) AS active`,
+      [ids, [...databases], ACTIVE_CLIENT_WINDOW_MS],
     );
-    return { threadsRunning: Number(rows[0]?.running ?? 0), lockWaits: Number(rows[0]?.lock_waits ?? 0) };
+    return { threadsRunning: Number(rows[0]?.running ?? 0), lockWaits: Number(rows[0]?.lock_waits ?? 0), activeClients: Number(rows[0]?.active ?? 0) };
   },
 };
