@@ -10,9 +10,10 @@
  *                nodes), then `cellsdb db online_data_migrations` as a child process, alone (the two
  *                alternate `--repeat` times; medians are reported); then the `--sweep` and `--profile`;
  *  heartbeats:   compute services heartbeating through the service-group API (1 000 services, one
- *                session per 50, every 10 s) with the movers, then alone for as long;
- *  mixed:        the mixed workload (100 ops/s) likewise, and again with each `--impact-variants`;
- *  heavy:        the mixed workload at 400 ops/s likewise;
+ *                session per 50, every 10 s) with the movers, then alone for as long, and again with
+ *                each `--impact-variants` (the trade-off curve: speed against the workload's p99);
+ *  mixed:        the mixed workload (100 ops/s) likewise;
+ *  heavy:        the mixed workload at 400 ops/s with the movers and alone (its curve: impact-sweep);
  *  impact-sweep: the movers under the heavy workload with each `--max-impact-sweep` setting;
  *  scale4:       time and peak RSS of the movers on a deployment four times as big;
  *  cells8:       the same rows over `--many-cells` cells (more than `--concurrency`).
@@ -311,7 +312,7 @@ async function benchmark(options: BenchOptions): Promise<Record<string, unknown>
       note(`${scenario}: p99 ${without.latency.p99Ms} ms alone, ${u.result.latency.p99Ms} ms with the movers; errors ${without.errors} / ${u.result.errors}`);
       const variants: Array<Record<string, unknown>> = [];
       // The same with other flags (by default --no-yield): what yielding to the workload buys.
-      for (const flags of scenario === 'mixed' ? options.impactVariants : []) {
+      for (const flags of scenario === 'heavy' ? [] : options.impactVariants) {
         const v = await underWorkload(workload, flags, `${scenario} (${flags.join(' ')})`);
         variants.push({ flags: flags.join(' '), ...underJson(v, without) });
       }
