@@ -194,6 +194,8 @@ async function blockedGroups(ctx: MoverContext): Promise<BlockedRow[]> {
 export const copyInstanceGroupsToApi: Mover = {
   name: 'migrate_instance_groups_to_api_db',
   description: 'Copy legacy instance groups, policies and members of each cell into the API database, then soft-delete them in the cell',
+  // Each batch locks its groups FOR UPDATE SKIP LOCKED: two loops on one cell take different groups.
+  claimsRows: true,
 
   async readiness(ctx) {
     // After the contract migration the legacy tables are gone: nothing left to move.
@@ -264,9 +266,11 @@ export const copyInstanceGroupsToApi: Mover = {
     return { found: blocked.length, done: 0, blocked, lastKey: after, more: false };
   },
 
-  async estimate(ctx) {
+  async estimate(ctx, { blocked = true } = {}) {
     const rows = await select<{ n: number | string }>(ctx.cellDb, 'SELECT COUNT(*) AS n FROM instance_groups WHERE deleted = 0');
     const remaining = Number(rows[0]?.n ?? 0);
-    return { remaining, blocked: remaining === 0 ? 0 : (await collidingGroups(ctx)).length };
+    // Finding collisions compares every live group with the API database (4.5 s for 50 000 groups a
+    // cell on the bench's PostgreSQL, before the first batch): not for a progress bar's total.
+    return { remaining, blocked: remaining === 0 || !blocked ? 0 : (await collidingGroups(ctx)).length };
   },
 };
