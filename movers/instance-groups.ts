@@ -194,8 +194,6 @@ async function blockedGroups(ctx: MoverContext): Promise<BlockedRow[]> {
 export const copyInstanceGroupsToApi: Mover = {
   name: 'migrate_instance_groups_to_api_db',
   description: 'Copy legacy instance groups, policies and members of each cell into the API database, then soft-delete them in the cell',
-  // Each batch locks its groups FOR UPDATE SKIP LOCKED: two loops on one cell take different groups.
-  claimsRows: true,
 
   async readiness(ctx) {
     // After the contract migration the legacy tables are gone: nothing left to move.

@@ -137,32 +137,6 @@ eachDialect(test, 'two seeded cells run to completion: the API tables hold exact
   t.is(again.code, 0, show(again));
 });
 
-eachDialect(test, 'one cell (beside cell0) gets two batch loops of the instance-group mover while --concurrency has room (each claims its own groups), one with --concurrency 1; the content is exact either way', async (t, dialect) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cellsdb-loops-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  for (const [concurrency, loops] of [
-    ['4', 2],
-    ['1', 1],
-  ] as const) {
-    const d = await useLegacyDeployment(t, dialect, ['solo']);
-    await seed(d.cells[0] as Cell, { groups: 200, policiesPerGroup: 1, membersPerGroup: 2, computeNodes: 5, hostPrefix: `l${concurrency}` });
-    const expected = await expectation(d);
-    const log = join(dir, `batches-${concurrency}.jsonl`);
-    const r = await odm(d.cloud, ['--batch-size', '10', '--log-file', log, '--log-format', 'json'], { CELLSDB_CONCURRENCY: concurrency });
-    t.is(r.code, 0, show(r));
-    await assertFinished(t, d, expected);
-    const batches = readFileSync(log, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { event?: string; cell: string; mover: string; key_range: [number, number]; done: number })
-      .filter((e) => e.event !== 'pace' && e.mover === GROUPS && e.cell === 'solo');
-    // Every loop starts at the beginning of the cell: one first batch that moves groups per loop,
-    // whatever the timing (the second pass's loops start there too, and find nothing).
-    t.is(batches.filter((b) => b.key_range[0] === 0 && b.done > 0).length, loops, `--concurrency ${concurrency}: ${JSON.stringify(batches.map((b) => b.key_range))}`);
-    t.is(batches.reduce((n, b) => n + b.done, 0), 200, 'every group moved once');
-  }
-});
-
 eachDialect(test, '--max-count 0, -1, abc, 1.5 are invalid input: exit 127, one line, nothing written', async (t, dialect) => {
   const d = await useLegacyDeployment(t, dialect, ['cell1']);
   await seed(d.cells[0] as Cell, { groups: 5, computeNodes: 3, hostPrefix: 'h' });

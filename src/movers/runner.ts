@@ -3,13 +3,13 @@ import { scatterGatherOver, targetCell } from '../cells/targeting.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import { BatchSizer } from './batch-sizer.js';
 import { Budget } from './budget.js';
-import { type BatchEvent, type CellRun, type CellRunParts, moverApplies, type RetryEvent, runMoverOnCell } from './cell-run.js';
+import { type BatchEvent, moverApplies, type RetryEvent, runMoverOnCell } from './cell-run.js';
 import { ImpactController, type PaceSummary } from './impact-controller.js';
 import { ImpactMonitor } from './impact-monitor.js';
 import { CriticalLoadError, FULL_SPEED, ImpactPace, type PaceController } from './pace.js';
 import { RunTally, type RunReport } from './report.js';
 import { MOVER_DEFAULTS, type RunSettings, type RunSettingsInput, resolveRunSettings } from './settings.js';
-import { MAX_LOOPS_PER_CELL, type Mover, type MoverContext } from './types.js';
+import type { Mover, MoverContext } from './types.js';
 
 /** What the runner reports as it goes (log lines, progress bars). */
 export interface RunnerEvents {
@@ -43,30 +43,11 @@ export interface RunnerOptions extends RunSettingsInput {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** One mover on one cell, with the sizers its batch loops keep across passes (one per loop). */
+/** One mover on one cell, with the sizer its batches keep across passes. */
 interface Lane {
   readonly cell: CellMappingRow;
   readonly ctx: MoverContext;
-  readonly sizers: readonly BatchSizer[];
-}
-
-/**
- * Runs a lane's batch loops on its cell at once and adds up what they did. A loop that fails does
- * not stop the other (it finishes its batches; its rows are safe either way), and the cell's result
- * is the first failure.
- */
-async function runLane(mover: Mover, lane: Lane, parts: Omit<CellRunParts, 'sizer'>): Promise<CellRun> {
-  const [only] = lane.sizers;
-  if (lane.sizers.length === 1 && only) return runMoverOnCell(mover, lane.ctx, { ...parts, sizer: only });
-  const outcomes = await Promise.allSettled(lane.sizers.map((sizer) => runMoverOnCell(mover, lane.ctx, { ...parts, sizer })));
-  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-  if (failed) throw failed.reason;
-  const runs = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
-  return {
-    found: runs.reduce((n, r) => n + r.found, 0),
-    done: runs.reduce((n, r) => n + r.done, 0),
-    blocked: runs.find((r) => r.blocked.length > 0)?.blocked ?? [],
-  };
+  readonly sizer: BatchSizer;
 }
 
 /** The pace controller for a run: driven by the measured impact on the servers `databases` use, or full speed. */
@@ -97,20 +78,9 @@ export async function runOnlineDataMigrations(options: RunnerOptions): Promise<R
   const settings = resolveRunSettings(options);
   options.events?.start?.(settings);
   const contexts = options.cells.map((cell): MoverContext => ({ cell, cellDb: targetCell(options.registry, cell), apiDb: options.apiDb, timeouts: settings.timeouts, failpoint: settings.failpoint }));
-  // A row-claiming mover gets more than one batch loop per cell while --concurrency has room for
-  // them; not under --max-count (its budget is sliced per cell) nor in a dry run.
-  const roomPerCell = Math.floor(settings.concurrency / Math.max(1, contexts.length));
-  const loopsFor = (mover: Mover) =>
-    mover.claimsRows && settings.maxCount === undefined && !settings.dryRun ? Math.max(1, Math.min(MAX_LOOPS_PER_CELL, roomPerCell)) : 1;
   const plans = options.movers.map((mover) => ({
     mover,
-    lanes: contexts.map(
-      (ctx): Lane => ({
-        cell: ctx.cell,
-        ctx,
-        sizers: Array.from({ length: loopsFor(mover) }, () => new BatchSizer(settings.batchSize, settings.batchTargetMs, mover.firstBatchSize)),
-      }),
-    ),
+    lanes: contexts.map((ctx): Lane => ({ cell: ctx.cell, ctx, sizer: new BatchSizer(settings.batchSize, settings.batchTargetMs, mover.firstBatchSize) })),
   }));
   const pace = paceFor(settings, options, [options.apiDb, ...contexts.map((c) => c.cellDb)]);
   /** Set once `--critical-load` stops the run. */
@@ -138,7 +108,7 @@ export async function runOnlineDataMigrations(options: RunnerOptions): Promise<R
   const pass = async ({ mover, lanes }: (typeof plans)[number], budget: Budget | undefined): Promise<number> => {
     tally.calling(mover.name);
     const parts = { budget, pace, retries: settings.retries, onBatch: options.events?.batch, onRetry: options.events?.retry, signal: options.signal };
-    const outcomes = await scatterGatherOver(lanes, (lane) => runLane(mover, lane, parts), concurrency);
+    const outcomes = await scatterGatherOver(lanes, (lane) => runMoverOnCell(mover, lane.ctx, { ...parts, sizer: lane.sizer }), concurrency);
     let done = 0;
     for (const o of outcomes) {
       if (o.ok) {

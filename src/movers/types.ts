@@ -3,9 +3,6 @@ import type { StatementTimeouts } from '../db/dialect.js';
 import type { DatabaseHandle } from '../db/registry.js';
 import type { Failpoint } from './failpoints.js';
 
-/** Batch loops of a row-claiming mover ({@link Mover.claimsRows}) on one cell, at most. */
-export const MAX_LOOPS_PER_CELL = 2;
-
 /** A row only an operator can unblock, with why. */
 export interface BlockedRow {
   readonly id: number;
@@ -57,13 +54,6 @@ export interface Mover {
    * duration). For movers whose rows are cheap; @default FIRST_BATCH_SIZE (Nova's 50)
    */
   readonly firstBatchSize?: number;
-  /**
-   * Each batch claims its rows (`FOR UPDATE SKIP LOCKED`), so several batch loops may work one cell
-   * at once, each taking rows the others do not hold, as two runners on one cell do. The runner then
-   * gives a cell up to {@link MAX_LOOPS_PER_CELL} loops while `--concurrency` has room (fewer cells
-   * than batches at once): one loop's waits (its API commit, round trips) overlap another's work.
-   */
-  readonly claimsRows?: boolean;
   /** Whether this cell's schema lets the mover run. */
   readiness(ctx: MoverContext): Promise<Readiness>;
   /** Migrates at most `count` rows with keys above `after`, in short transactions. */
