@@ -58,9 +58,12 @@ export const BASE_SIZES: CellSizes = Object.freeze({ groups: 50_000, policiesPer
 const QUICK_DIVISOR = 10;
 const positive = (flag: string, v: number | undefined, integer: boolean): number | undefined => {
   if (v === undefined) return undefined;
-  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new Error(`--${flag} must be a positive ${integer ? 'whole ' : ''}number, got '${String(v)}'`);
+  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new BenchUsageError(`--${flag} must be a positive ${integer ? 'whole ' : ''}number, got '${String(v)}'`);
   return v;
 };
+
+/** A bad command line (exit 127, as the CLI's bad input). */
+export class BenchUsageError extends Error {}
 
 /** Parses `npm run bench -- …` into frozen options. */
 export function parseOptions(argv: readonly string[] = hideBin(process.argv), env: Readonly<Record<string, string | undefined>> = process.env): BenchOptions {
@@ -100,13 +103,17 @@ export function parseOptions(argv: readonly string[] = hideBin(process.argv), en
     .strict()
     .help()
     .version(false)
+    // Bad input: one line and exit 127 (yargs would print the whole help and exit 0 from this script).
+    .fail((message, error) => {
+      throw new BenchUsageError(message ?? error?.message ?? 'bad arguments');
+    })
     .parseSync();
 
   const dialect: Dialect = args.dialect === 'mariadb' || args.dialect === 'mysql' ? 'mysql' : 'postgres';
   const raw = dialect === 'postgres' ? (args['pg-url'] ?? env.CELLSDB_BENCH_PG_URL) : (args['mysql-url'] ?? env.CELLSDB_BENCH_MYSQL_URL);
-  if (dialect === 'mysql' && !raw) throw new Error('--dialect mariadb needs a server: pass --mysql-url URL or set CELLSDB_BENCH_MYSQL_URL');
+  if (dialect === 'mysql' && !raw) throw new BenchUsageError('--dialect mariadb needs a server: pass --mysql-url URL or set CELLSDB_BENCH_MYSQL_URL');
   const serverUrl = raw ? parseDatabaseUrl(raw) : undefined;
-  if (serverUrl && serverUrl.dialect !== dialect) throw new Error(`the server URL is for ${serverUrl.dialect}, not ${dialect}`);
+  if (serverUrl && serverUrl.dialect !== dialect) throw new BenchUsageError(`the server URL is for ${serverUrl.dialect}, not ${dialect}`);
 
   const scale = positive('scale', args.scale, false) as number;
   const quick = args.quick;
@@ -116,7 +123,7 @@ export function parseOptions(argv: readonly string[] = hideBin(process.argv), en
     .map((s) => s.trim())
     .filter((s) => s !== '');
   const unknown = scenarioList.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
-  if (unknown.length > 0 || scenarioList.length === 0) throw new Error(`--scenario takes a comma-separated list of ${SCENARIOS.join(', ')}, got '${args.scenario ?? ''}'`);
+  if (unknown.length > 0 || scenarioList.length === 0) throw new BenchUsageError(`--scenario takes a comma-separated list of ${SCENARIOS.join(', ')}, got '${args.scenario ?? ''}'`);
   const scenarios = new Set(scenarioList as Scenario[]);
   if (args['skip-scale4']) scenarios.delete('scale4');
   const sweep = (args.sweep ?? '')

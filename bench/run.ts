@@ -28,7 +28,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Census, census, copyDeployment, type Deployment, dropDeployment, generateDeployment } from './deployment.js';
 import type { ReferenceResult } from './dialect.js';
 import { type MoverFigures, type MoverRun, runMovers } from './movers.js';
-import { type BenchOptions, type CellSizes, parseOptions, type Scenario, scaled } from './options.js';
+import { type BenchOptions, BenchUsageError, type CellSizes, parseOptions, type Scenario, scaled } from './options.js';
 import { profileMovers } from './profile.js';
 import { type BenchServer, openServer } from './server.js';
 import { round } from './stats.js';
@@ -487,5 +487,5 @@ try {
 } catch (error) {
   // Errors name databases through displayUrl where they are raised (translated driver errors).
   process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
+  process.exitCode = error instanceof BenchUsageError ? 127 : 1;
 }
