@@ -65,7 +65,7 @@ export const GLOBAL_OPTIONS = [
   option('statement-timeout', 'number', 'migration', `Seconds one migration statement may run [default: ${DEFAULTS.statementTimeoutSeconds}]`),
   option('connect-timeout', 'number', 'database', `Seconds to wait for a connection [default: ${DEFAULTS.connectTimeoutSeconds}]`),
   option('concurrency', 'number', 'database', `How many cells to work on at once [default: ${DEFAULTS.concurrency}]`),
-  option('max-impact', 'string', 'movers', `db online_data_migrations: how far the movers may push an impact probe's p99 on each server, as a ratio of its idle p99 (2x) or in ms (25ms) [default: ${DEFAULTS.maxImpact}]`),
+  option('max-impact', 'string', 'movers', `db online_data_migrations: how far the movers may push an impact probe's p99 on each server while other clients use it, as a ratio of its idle p99 (2x) or in ms (25ms) [default: ${DEFAULTS.maxImpact}]`),
   option('max-load', 'string', 'movers', 'db online_data_migrations: pause the movers while a server metric is above a limit: NAME=VALUE[,...] (threads_running, lock_waits, probe_ms)'),
   option('critical-load', 'string', 'movers', 'db online_data_migrations: stop the movers (exit 2) once a server metric is above a limit: NAME=VALUE[,...]'),
   option('servicegroup-driver', 'string', 'servicegroup', `Where service liveness comes from: database or redis [default: ${DEFAULTS.servicegroupDriver}]`),

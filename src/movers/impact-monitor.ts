@@ -3,7 +3,6 @@ import type { LoadMetrics, SessionConnection } from '../db/dialect.js';
 import type { ConnectionRegistry, DatabaseHandle } from '../db/registry.js';
 import type { ServerSample } from './impact-controller.js';
 
-
 /** How the monitor samples. */
 export interface MonitorSettings {
   /** Milliseconds between two samples of a server. @default 200 */
