@@ -1,12 +1,16 @@
 import type pgTypes from 'pg';
 import type { Options } from 'sequelize';
 import { DEFAULTS } from '../../config/defaults.js';
-import type { DialectConnection, SessionConnection } from '../dialect.js';
+import type { DialectConnection, SessionConnection, StatementTimeouts } from '../dialect.js';
 import { pg } from './driver.js';
 import { quote } from './sql.js';
 
 // FORCE (PostgreSQL 13+) ends the sessions still connected to the database instead of failing.
 const dropStatement = (name: string): string => `DROP DATABASE IF EXISTS ${quote(name)} WITH (FORCE)`;
+
+/** The per-transaction timeouts as `SET LOCAL` statements (one string, sent in one round trip). */
+const setLocalTimeouts = (timeouts: StatementTimeouts): string =>
+  `SET LOCAL lock_timeout = ${Math.max(0, Math.trunc(timeouts.lockWaitMs))}; SET LOCAL statement_timeout = ${Math.max(0, Math.trunc(timeouts.statementTimeoutMs))}`;
 
 function sessionFromClient(client: pgTypes.Client): SessionConnection {
   return {
@@ -77,11 +81,7 @@ export const postgresConnection: DialectConnection = {
   },
 
   async applyTransactionTimeouts(sequelize, transaction, timeouts) {
-    await sequelize.query(
-      `SET LOCAL lock_timeout = ${Math.max(0, Math.trunc(timeouts.lockWaitMs))}; ` +
-        `SET LOCAL statement_timeout = ${Math.max(0, Math.trunc(timeouts.statementTimeoutMs))}`,
-      { transaction },
-    );
+    await sequelize.query(setLocalTimeouts(timeouts), { transaction });
   },
 
   batchTransaction(sequelize, timeouts, redoable, work) {
@@ -90,13 +90,9 @@ export const postgresConnection: DialectConnection = {
     // (BEGIN, this, COMMIT) instead of four.
     // (null, not absent: absent would take the Sequelize instance's default.)
     return sequelize.transaction({ isolationLevel: null as unknown as undefined }, async (t) => {
-      await sequelize.query(
-        'SET TRANSACTION ISOLATION LEVEL READ COMMITTED; ' +
-          `SET LOCAL lock_timeout = ${Math.max(0, Math.trunc(timeouts.lockWaitMs))}; ` +
-          `SET LOCAL statement_timeout = ${Math.max(0, Math.trunc(timeouts.statementTimeoutMs))}` +
-          (redoable ? '; SET LOCAL synchronous_commit = off' : ''),
-        { transaction: t },
-      );
+      await sequelize.query(`SET TRANSACTION ISOLATION LEVEL READ COMMITTED; ${setLocalTimeouts(timeouts)}${redoable ? '; SET LOCAL synchronous_commit = off' : ''}`, {
+        transaction: t,
+      });
       return work(t);
     });
   },
