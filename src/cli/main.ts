@@ -137,10 +137,10 @@ function wantsJson(rt: Runtime, argv: readonly string[], env: Environment): bool
  * trace only with --debug). Returns the exit code a command returned, or its error's; never calls
  * process.exit, so `finally` runs. `env` is the environment, read by nothing else.
  */
-export async function main(argv: readonly string[], env: Environment = process.env, given: Writers = processWriters, interrupts?: Interrupts): Promise<number> {
+export async function main(argv: readonly string[], env: Environment = process.env, outer: Writers = processWriters, interrupts?: Interrupts): Promise<number> {
   // Whether the command already wrote its document to stdout: an error after it must not make a second one there.
   let wroteStdout = false;
-  const writers: Writers = { ...given, stdout: (text) => ((wroteStdout = true), given.stdout(text)) };
+  const writers: Writers = { ...outer, stdout: (text) => ((wroteStdout = true), outer.stdout(text)) };
   const rt = new Runtime(env, writers, interrupts, argv);
   const outcome: Outcome = { command: undefined, exitCode: ExitCode.ok };
   try {
@@ -165,8 +165,8 @@ export async function main(argv: readonly string[], env: Environment = process.e
     // the command had already printed its document there (a fan-out that reports each cell, then
     // fails), on stderr, so that stdout stays one parsable document.
     if (wantsJson(rt, argv, env)) {
-      const document = (text: string) => (wroteStdout ? given.stderr(text) : given.stdout(text));
-      createOutput(true, { ...given, stdout: document }).data(errorDocument(error, line, code));
+      const document = (text: string) => (wroteStdout ? outer.stderr(text) : outer.stdout(text));
+      createOutput(true, { ...outer, stdout: document }).data(errorDocument(error, line, code));
     } else {
       writers.stderr(`cellsdb: error: ${line}\n`);
     }

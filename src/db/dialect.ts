@@ -157,7 +157,8 @@ export interface DialectIntrospection {
    * How many client sessions on the server, other than `excluded` (server ids), are running a
    * statement or ran one within the last `windowMs`: other users of the server (all databases, or
    * only `database`). Sessions this user may not see (PostgreSQL without pg_read_all_stats, MariaDB
-   * without PROCESS) are not counted.
+   * without PROCESS) are not counted. The same rule as `LoadMetrics.activeClients` (one predicate per
+   * dialect), readable on its own and per database, which the tests need on a shared server.
    */
   otherActiveSessions(sequelize: Sequelize, excluded: readonly number[], windowMs: number, database?: string): Promise<number>;
   /**

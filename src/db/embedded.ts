@@ -97,10 +97,18 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
       if (!existsSync(join(dataDir, 'PG_VERSION'))) await server.initialise();
       // A server that exits while starting is given one more try: on a loaded machine a first start
       // was seen to end without a word (CI, 2026-11-28). Its last lines are in the error if it fails again.
-      await server.start().catch(async () => {
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-        if (!(await answers(port))) await server?.start();
-      });
+      // If a server answers by then, another cellsdb process started it meanwhile (its exit is what
+      // ended ours: same port, same data directory): join it, and leave stopping it to its owner.
+      const joined = await server.start().then(
+        () => false,
+        async () => {
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          if (await answers(port)) return true;
+          await server?.start();
+          return false;
+        },
+      );
+      if (joined) server = undefined;
     } catch (cause) {
       const reason = (cause as Error | undefined)?.message || 'the server exited while starting';
       const said = lastWords.length > 0 ? ` (it said: ${lastWords.join(' / ')})` : '';

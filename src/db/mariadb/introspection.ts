@@ -2,6 +2,16 @@ import { QueryTypes } from 'sequelize';
 import { ACTIVE_CLIENT_WINDOW_MS, type DialectIntrospection, type ForeignKeyInfo, type IndexInfo } from '../dialect.js';
 import { assembleTables } from '../tables.js';
 
+/**
+ * The PROCESSLIST rows that are other clients active now or within `windowMs`: sessions other than
+ * this one and `excluded` (server ids, written as literals: they are numbers), not the server's own
+ * threads, running a statement or asleep for less than the window.
+ */
+const otherActiveClients = (excluded: readonly number[], windowMs: number): string =>
+  `ID <> CONNECTION_ID() ${excluded.length > 0 ? `AND ID NOT IN (${excluded.join(', ')})` : ''}
+     AND COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Killed') AND USER NOT IN ('system user', 'event_scheduler')
+     AND (COMMAND <> 'Sleep' OR TIME_MS < ${Math.max(0, Math.round(windowMs))})`;
+
 function typeClass(dataType: string, columnType: string): string {
   const t = dataType.toLowerCase();
   if (t === 'tinyint' && columnType.toLowerCase().startsWith('tinyint(1)')) return 'boolean';
@@ -88,10 +98,7 @@ export const mariadbIntrospection: DialectIntrospection = {
     const ids = [...excluded].filter((id) => Number.isInteger(id));
     const rows = await sequelize.query<{ n: string | number }>(
       `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST
-        WHERE ID <> CONNECTION_ID() ${ids.length > 0 ? `AND ID NOT IN (${ids.join(', ')})` : ''}
-          AND COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Killed') AND USER NOT IN ('system user', 'event_scheduler')
-          ${database === undefined ? '' : `AND DB = ${sequelize.escape(database)}`}
-          AND (COMMAND <> 'Sleep' OR TIME_MS < ${Math.max(0, Math.round(windowMs))})`,
+        WHERE ${otherActiveClients(ids, windowMs)} ${database === undefined ? '' : `AND DB = ${sequelize.escape(database)}`}`,
       { type: QueryTypes.SELECT },
     );
     return Number(rows[0]?.n ?? 0);
@@ -109,10 +116,7 @@ export const mariadbIntrospection: DialectIntrospection = {
            WHERE ID <> CONNECTION_ID() AND ID NOT IN (${idList})
              AND COMMAND NOT IN ('Sleep', 'Daemon', 'Binlog Dump', 'Killed') AND USER NOT IN ('system user', 'event_scheduler')
              AND DB IN (?)) AS running,
-         (SELECT COUNT(*) FROM information_schema.PROCESSLIST
-           WHERE ID <> CONNECTION_ID() AND ID NOT IN (${idList})
-             AND COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Killed') AND USER NOT IN ('system user', 'event_scheduler')
-             AND (COMMAND <> 'Sleep' OR TIME_MS < ${ACTIVE_CLIENT_WINDOW_MS})) AS active,
+         (SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ${otherActiveClients(ids, ACTIVE_CLIENT_WINDOW_MS)}) AS active,
          (SELECT COUNT(*) FROM information_schema.INNODB_LOCK_WAITS w
             JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id
             JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id

@@ -2,6 +2,15 @@ import { QueryTypes } from 'sequelize';
 import { ACTIVE_CLIENT_WINDOW_MS, type DialectIntrospection } from '../dialect.js';
 import { assembleTables } from '../tables.js';
 
+/**
+ * The rows of pg_stat_activity that are other clients active now or within a window: client
+ * backends other than this session and the `excluded` pids (an int[] parameter), running a statement
+ * or in a transaction, or idle for less than `windowMs` (a number parameter, milliseconds).
+ */
+const otherActiveClients = (excluded: string, windowMs: string): string =>
+  `backend_type = 'client backend' AND pid <> pg_backend_pid() AND NOT (pid = ANY(${excluded}::int[]))
+     AND (state <> 'idle' OR state_change > clock_timestamp() - make_interval(secs => ${windowMs}::float8 / 1000))`;
+
 function typeClass(dataType: string): string {
   const t = dataType.toLowerCase();
   if (t === 'integer' || t === 'smallint') return 'integer';
@@ -77,10 +86,7 @@ export const postgresIntrospection: DialectIntrospection = {
 
   async otherActiveSessions(sequelize, excluded, windowMs, database) {
     const rows = await sequelize.query<{ n: string | number }>(
-      `SELECT COUNT(*) AS n FROM pg_stat_activity
-        WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND NOT (pid = ANY($1::int[]))
-          AND ($3::text IS NULL OR datname = $3::text)
-          AND (state <> 'idle' OR state_change > clock_timestamp() - make_interval(secs => $2::float8 / 1000))`,
+      `SELECT COUNT(*) AS n FROM pg_stat_activity WHERE ${otherActiveClients('$1', '$2')} AND ($3::text IS NULL OR datname = $3::text)`,
       { bind: [[...excluded], windowMs, database ?? null], type: QueryTypes.SELECT },
     );
     return Number(rows[0]?.n ?? 0);
@@ -100,9 +106,7 @@ export const postgresIntrospection: DialectIntrospection = {
          (SELECT COUNT(*) FROM pg_stat_activity
            WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND NOT (pid = ANY($1::int[]))
              AND pg_blocking_pids(pid) && $1::int[]) AS lock_waits,
-         (SELECT COUNT(*) FROM pg_stat_activity
-           WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND NOT (pid = ANY($1::int[]))
-             AND (state <> 'idle' OR state_change > clock_timestamp() - make_interval(secs => $3::float8 / 1000))) AS active`,
+         (SELECT COUNT(*) FROM pg_stat_activity WHERE ${otherActiveClients('$1', '$3')}) AS active`,
       [ids, [...databases], ACTIVE_CLIENT_WINDOW_MS],
     );
     return { threadsRunning: Number(rows[0]?.running ?? 0), lockWaits: Number(rows[0]?.lock_waits ?? 0), activeClients: Number(rows[0]?.active ?? 0) };
